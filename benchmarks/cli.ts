@@ -1,0 +1,46 @@
+/** `dubd bench latency|batch [--duration S] [--minutes M] [--to es,pt]`: runs a benchmark, prints markdown rows. */
+import { cpus, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { CliIo } from '../cli/io.js';
+import { languages, parse } from '../cli/args.js';
+import { progressBar } from '../cli/progress.js';
+import { DubdError } from '../pipeline/errors.js';
+import { latencyBenchmark } from './latency.js';
+import { batchBenchmark } from './batch.js';
+
+const USAGE = 'dubd bench latency [--duration 60] | batch [--minutes 10] [--to es]';
+
+export function machine(): string {
+  const c = cpus();
+  return `${c.length} × ${c[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+}
+
+export async function benchCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, { duration: { type: 'string' }, minutes: { type: 'string' }, to: { type: 'string' }, dir: { type: 'string' } }, USAGE);
+  const dir = resolve(io.cwd, values.dir ?? join('benchmarks', 'out'));
+  const say = (s: string): void => void io.stderr.write(`${s}\n`);
+  io.stdout.write(`machine: ${machine()}\ndate: ${new Date().toISOString()}\n`);
+  switch (positionals[0]) {
+    case 'latency': {
+      const results = await latencyBenchmark({ dir, durationS: Number(values.duration ?? 60), log: say });
+      io.stdout.write('| pipeline | units | dub lag p50 | p95 | max | ASR RTF | MT RTF | TTS RTF | VAD RTF |\n|---|---|---|---|---|---|---|---|---|\n');
+      for (const r of results) {
+        io.stdout.write(`| ${r.name} | ${r.lag.count} | ${r.lag.p50Ms} ms | ${r.lag.p95Ms} ms | ${r.lag.maxMs} ms | ${r.rtf.asr} | ${r.rtf.translate} | ${r.rtf.tts} | ${r.rtf.vad} |\n`);
+      }
+      if (results.length === 2) {
+        io.stdout.write(`\nours ÷ naive: p50 ${(results[0].lag.p50Ms / results[1].lag.p50Ms).toFixed(2)}, p95 ${(results[0].lag.p95Ms / results[1].lag.p95Ms).toFixed(2)}\n`);
+      }
+      return 0;
+    }
+    case 'batch': {
+      const bar = progressBar(io.stderr, 'batch');
+      const r = await batchBenchmark({ dir, minutes: Number(values.minutes ?? 10), targets: languages(values.to ?? 'es'), onProgress: (d, t) => bar.update(d, t) });
+      bar.stop();
+      io.stdout.write(`| input | targets | segments | wall | speed | peak RSS |\n|---|---|---|---|---|---|\n`);
+      io.stdout.write(`| ${r.durationS.toFixed(0)} s real speech | ${r.targets.join(',')} | ${r.segments} | ${r.wallS.toFixed(1)} s | ${r.speedX}× real time | ${r.peakRssMb} MB |\n`);
+      return 0;
+    }
+    default:
+      throw new DubdError('INVALID_ARGUMENT', `unknown benchmark '${positionals[0] ?? ''}'; usage: ${USAGE}`);
+  }
+}

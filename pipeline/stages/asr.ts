@@ -1,0 +1,118 @@
+/**
+ * Incremental ASR: one recogniser stream per speech segment, fed in chunks; every partial hypothesis goes
+ * through the stability policy and out as a transcript frame; speech-end finalises.
+ */
+import type { Frame, TranscriptFrame, Word } from '../frames.js';
+import type { Stage } from '../stage.js';
+import type { AsrProvider, AsrStream } from '../providers/types.js';
+import type { AsrConfig } from '../../config/schema.js';
+import { LocalAgreement, wordsText } from './stability.js';
+
+export function asrStage(provider: AsrProvider, cfg: AsrConfig): Stage<Frame, Frame> {
+  return async function* asr(input, ctx) {
+    const chunkSamples = Math.round((provider.capabilities.sampleRate * cfg.chunkMs) / 1000);
+    let stream: AsrStream | undefined;
+    let policy = new LocalAgreement(cfg.agreement);
+    let segmentId = '';
+    let segmentStartMs = 0;
+    let audioStartMs = 0;
+    let fedSamples = 0;
+    let revision = 0;
+    let pending: Float32Array[] = [];
+    let pendingLen = 0;
+    let lastArrival: number | undefined;
+
+    const absolute = (words: Word[]): Word[] =>
+      words.map((w) => ({ text: w.text, startMs: audioStartMs + w.startMs, endMs: audioStartMs + w.endMs }));
+    const transcript = (text: string, stable: Word[], isFinal: boolean, endMs: number): TranscriptFrame => ({
+      kind: 'transcript',
+      ptsMs: endMs,
+      segmentId,
+      revision: ++revision,
+      text,
+      stable: wordsText(stable),
+      stableWords: stable,
+      isFinal,
+      startMs: segmentStartMs,
+      endMs,
+      audioEndMs: audioStartMs + (fedSamples * 1000) / provider.capabilities.sampleRate,
+      arrivedAtMs: lastArrival,
+    });
+    const feed = async (): Promise<TranscriptFrame | undefined> => {
+      if (!stream || pendingLen === 0) return undefined;
+      const chunk = concat(pending, pendingLen);
+      pending = [];
+      pendingLen = 0;
+      const s = stream;
+      const hyp = await ctx.metrics.time('asr', () => s.accept(chunk));
+      fedSamples += chunk.length;
+      const words = absolute(hyp.words);
+      const stable = policy.update(words);
+      return transcript(hyp.text, stable, false, audioStartMs + (fedSamples * 1000) / provider.capabilities.sampleRate);
+    };
+
+    for await (const frame of input) {
+      switch (frame.kind) {
+        case 'speech-start':
+          await stream?.cancel();
+          stream = await provider.createStream({ language: cfg.language });
+          policy = new LocalAgreement(cfg.agreement);
+          segmentId = frame.segmentId;
+          segmentStartMs = frame.ptsMs;
+          audioStartMs = Number.NaN;
+          fedSamples = 0;
+          revision = 0;
+          yield frame;
+          break;
+        case 'audio':
+          if (!stream) break; // audio outside a segment is not ours to recognise
+          if (Number.isNaN(audioStartMs)) audioStartMs = frame.ptsMs;
+          pending.push(frame.samples);
+          pendingLen += frame.samples.length;
+          lastArrival = frame.arrivedAtMs;
+          yield frame; // downstream stages (voice) use the speech audio too
+          if (pendingLen >= chunkSamples) {
+            const t = await feed();
+            if (t) yield t;
+          }
+          break;
+        case 'speech-end': {
+          yield frame;
+          if (!stream) break;
+          const partial = await feed();
+          if (partial) yield partial;
+          const s = stream;
+          stream = undefined;
+          const start = performance.now();
+          const hyp = await s.finish();
+          ctx.metrics.record('asr.finalise', performance.now() - start);
+          const words = policy.finish(absolute(hyp.words));
+          const final = transcript(hyp.text, words, true, frame.endMs);
+          final.arrivedAtMs = frame.lastSampleArrivedAtMs;
+          final.audioEndMs = frame.endMs;
+          yield final;
+          break;
+        }
+        case 'interrupt':
+          await stream?.cancel();
+          stream = undefined;
+          yield frame;
+          break;
+        default:
+          yield frame;
+      }
+    }
+    await stream?.cancel();
+  };
+}
+
+function concat(parts: Float32Array[], length: number): Float32Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Float32Array(length);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}

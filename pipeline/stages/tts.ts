@@ -1,0 +1,55 @@
+/**
+ * TTS: speaks each translated unit. When the first rendering is longer than the source slot, it asks the
+ * engine once for a faster rendering (a naturally shorter one) before align has to stretch.
+ */
+import type { Frame, SynthAudioFrame } from '../frames.js';
+import type { Stage } from '../stage.js';
+import type { TtsProvider } from '../providers/types.js';
+
+export interface TtsStageOptions {
+  voices: Record<string, string>;
+  /** Fastest speaking rate asked of the engine for a shorter rendering. */
+  maxRate: number;
+}
+
+export function ttsStage(provider: TtsProvider, opts: TtsStageOptions): Stage<Frame, Frame> {
+  return async function* tts(input, ctx) {
+    for await (const frame of input) {
+      yield frame; // translations travel on too: observers (reports, event feeds) want them
+      if (frame.kind !== 'translation') continue;
+      const slotMs = frame.endMs - frame.startMs;
+      const voice = opts.voices[frame.lang] ?? frame.lang;
+      const speak = (rate: number) =>
+        ctx.metrics.time('tts', () =>
+          provider.synthesize({ text: frame.text, lang: frame.lang, voice, rate, targetDurationMs: slotMs, signal: ctx.signal }),
+        );
+      let result = await speak(1);
+      const notes: string[] = [];
+      const lengthMs = (result.samples.length * 1000) / result.sampleRate;
+      if (provider.capabilities.rate && lengthMs > slotMs && slotMs > 0) {
+        const rate = Math.min(opts.maxRate, lengthMs / slotMs);
+        result = await speak(rate);
+        notes.push(`rendered at rate ${rate.toFixed(2)}`);
+      }
+      const out: SynthAudioFrame = {
+        kind: 'synth-audio',
+        ptsMs: frame.ptsMs,
+        segmentId: frame.segmentId,
+        unitId: frame.unitId,
+        lang: frame.lang,
+        startMs: frame.startMs,
+        endMs: frame.endMs,
+        sourceText: frame.sourceText,
+        sourceArrivedAtMs: frame.sourceArrivedAtMs,
+        closesSegment: frame.closesSegment,
+        text: frame.text,
+        sampleRate: result.sampleRate,
+        samples: result.samples,
+        placedStartMs: frame.startMs,
+        speedFactor: 1,
+        notes,
+      };
+      yield out;
+    }
+  };
+}
