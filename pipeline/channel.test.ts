@@ -41,13 +41,28 @@ describe('Channel', () => {
     expect(c.dropped).toBe(3);
   });
 
-  it('control frames overtake queued data and are never dropped', async () => {
+  it('urgent control frames overtake queued data and are never dropped', async () => {
     const c = new Channel({ capacity: 1, policy: 'drop-oldest' });
+    await c.push(data(1));
+    await c.push({ kind: 'interrupt', ptsMs: 9 });
+    await c.push(data(2));
+    c.close();
+    expect((await collect(c)).map((f) => f.kind + f.ptsMs)).toEqual(['interrupt9', 'speech-start2']);
+  });
+
+  it('eos keeps its place behind the data before it and is never dropped', async () => {
+    const c = new Channel({ capacity: 2, policy: 'drop-oldest' });
     await c.push(data(1));
     await c.push(eos(9));
     await c.push(data(2));
+    await c.push(data(3));
     c.close();
-    expect((await collect(c)).map((f) => f.kind + f.ptsMs)).toEqual(['eos9', 'speech-start2']);
+    expect((await collect(c)).map((f) => f.kind + f.ptsMs)).toEqual(['eos9', 'speech-start3']);
+    const ordered = new Channel({ capacity: 4 });
+    await ordered.push(data(1));
+    await ordered.push(eos(9));
+    ordered.close();
+    expect((await collect(ordered)).map((f) => f.kind)).toEqual(['speech-start', 'eos']);
   });
 
   it('push() after close() throws InvalidStateError', async () => {

@@ -2,10 +2,11 @@
  * A bounded channel between two concurrently running stages.
  *  - 'block': push() waits for room (Project mode: never lose data, bounded memory).
  *  - 'drop-oldest': push() never waits; the oldest data frame is dropped and counted (Live ingest).
- * Control frames go through a separate lane that overtakes data and is never dropped.
+ * Urgent control frames (interrupt, settings, error) go through a lane that overtakes data; eos and flush
+ * keep their place in the stream. No control frame is ever dropped.
  */
 import { InvalidStateError } from './errors.js';
-import { isControl, type Frame } from './frames.js';
+import { isControl, isUrgent, type Frame } from './frames.js';
 
 export type OverflowPolicy = 'block' | 'drop-oldest';
 
@@ -41,21 +42,25 @@ export class Channel<T extends Frame = Frame> implements AsyncIterable<T> {
 
   async push(frame: T): Promise<void> {
     if (this.closed) throw new InvalidStateError('push() on a closed channel');
-    if (isControl(frame)) {
+    if (isUrgent(frame)) {
       this.control.push(frame);
     } else {
       while (this.opts.policy === 'block' && this.data.length >= this.opts.capacity && !this.closed) {
         await new Promise<void>((resolve) => this.waitingWriters.push(resolve));
       }
       if (this.closed) throw new InvalidStateError('channel closed while pushing');
-      if (this.data.length >= this.opts.capacity) {
-        const old = this.data.shift() as T;
-        this.dropped += 1;
-        this.opts.onDrop?.(old);
-      }
+      if (this.data.length >= this.opts.capacity) this.dropOldestData();
       this.data.push(frame);
     }
     this.wakeReader();
+  }
+
+  private dropOldestData(): void {
+    const i = this.data.findIndex((f) => !isControl(f));
+    if (i < 0) return; // only eos/flush queued: they are never dropped, let the queue grow by one
+    const [old] = this.data.splice(i, 1);
+    this.dropped += 1;
+    this.opts.onDrop?.(old);
   }
 
   /** No more frames; the reader drains what is queued, then ends. Idempotent. */

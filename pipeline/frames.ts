@@ -118,6 +118,16 @@ export function isControl(frame: Frame): frame is ControlFrame {
   return CONTROL_KINDS.has(frame.kind);
 }
 
+const URGENT_KINDS = new Set<Frame['kind']>(['interrupt', 'settings', 'error']);
+
+/**
+ * Control frames that overtake queued data. eos and flush are control frames too, but they mark a point in
+ * the stream, so they keep their place behind the data before them.
+ */
+export function isUrgent(frame: Frame): boolean {
+  return URGENT_KINDS.has(frame.kind);
+}
+
 /** Frames an interruption may drop: pending data, never control or source audio. */
 export function isInterruptible(frame: Frame): boolean {
   return frame.kind === 'translation' || frame.kind === 'synth-audio';

@@ -1,6 +1,6 @@
 /**
- * Makes a sample recording: English sentences spoken by espeak-ng with pauses between them, over a quiet
- * background tone, optionally with a test-pattern video. The demo and the tests use it.
+ * Makes a sample recording: English sentences (spoken by espeak-ng, or real recordings) with pauses between
+ * them, over a quiet background tone, optionally with a test-pattern video. The demo and the tests use it.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -17,10 +17,22 @@ export const DEMO_SENTENCES = [
   'thank you very much for watching',
 ];
 
+/** Real read speech with reference transcripts, from Debian's pocketsphinx-testdata (LibriVox, public domain). */
+export const LIBRIVOX_DIR = '/usr/share/pocketsphinx/test/data/librivox';
+export const LIBRIVOX: { file: string; text: string }[] = [
+  { file: 'sense_and_sensibility_01_austen_64kb-0880.wav', text: 'he was not an ill disposed young man' },
+  { file: 'sense_and_sensibility_01_austen_64kb-0890.wav', text: 'unless to be rather cold hearted and rather selfish is to be ill disposed' },
+  { file: 'sense_and_sensibility_01_austen_64kb-0930.wav', text: 'he might even have been made amiable himself' },
+  { file: 'sense_and_sensibility_01_austen_64kb-0920.wav', text: 'had he married a more amiable woman he might have been made still more respectable than he was' },
+];
+
 export interface SampleOptions {
   dir: string;
   name?: string;
+  /** Sentences espeak-ng speaks (the default when no recordings are given). */
   sentences?: string[];
+  /** Recordings to use instead of synthetic speech. */
+  recordings?: { file: string; text: string }[];
   gapMs?: number;
   /** Leading silence before the first sentence. */
   leadMs?: number;
@@ -38,7 +50,8 @@ export interface Sample {
 }
 
 export async function makeSpeechSample(opts: SampleOptions): Promise<Sample> {
-  const sentences = opts.sentences ?? DEMO_SENTENCES;
+  const recordings = opts.recordings;
+  const sentences = recordings ? recordings.map((r) => r.text) : (opts.sentences ?? DEMO_SENTENCES);
   const gapMs = opts.gapMs ?? 1200;
   const leadMs = opts.leadMs ?? 800;
   await mkdir(opts.dir, { recursive: true });
@@ -46,8 +59,8 @@ export async function makeSpeechSample(opts: SampleOptions): Promise<Sample> {
   const placed: Sample['sentences'] = [];
   let t = leadMs;
   for (const [i, text] of sentences.entries()) {
-    const wav = join(opts.dir, `part${i}.wav`);
-    await execFileAsync('espeak-ng', ['-v', opts.voice ?? 'en-us', '-s', '165', '-w', wav, text]);
+    const wav = recordings ? recordings[i].file : join(opts.dir, `part${i}.wav`);
+    if (!recordings) await execFileAsync('espeak-ng', ['-v', opts.voice ?? 'en-us', '-s', '165', '-w', wav, text]);
     const { stdout } = await execFileAsync('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', wav]);
     const ms = Math.round(Number(stdout.trim()) * 1000);
     placed.push({ text, startMs: t, endMs: t + ms });

@@ -1,5 +1,7 @@
 // Runs the real apertium pipelines (Debian apertium, apertium-eng-spa, apertium-es-pt): no mocks.
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DubdError, InvalidStateError } from '../errors.js';
 import { ApertiumMt, fromStream, toStream } from './mt-apertium.js';
@@ -95,7 +97,8 @@ describe('ApertiumMt', () => {
   });
 
   it('passes the stream format\'s reserved characters through unharmed', async () => {
-    const out = await mt.translate({ text: 'the price is $5 [or more] for a/b <3', from: 'en', to: 'es', context: [] });
+    const text = 'the price is $5 [or more] for a/b <3';
+    const out = await mt.translate({ text, from: 'en', to: 'es', context: [] });
     expect(out).toContain('$5');
     expect(out).toContain('[');
     expect(out).toContain('<3');
@@ -115,7 +118,8 @@ describe('ApertiumMt', () => {
     const seconds = (performance.now() - t0) / 1000;
     outs.forEach((out, i) => expectTranslation(out, i));
     const perSecond = 200 / seconds;
-    console.log(`apertium en→es: ${perSecond.toFixed(0)} sentences/s, ${((seconds * 1000) / 200).toFixed(2)} ms/sentence`);
+    const msPerSentence = (seconds * 1000) / 200;
+    console.log(`apertium en→es: ${perSecond.toFixed(0)} sentences/s, ${msPerSentence.toFixed(2)} ms/sentence`);
     expect(perSecond).toBeGreaterThanOrEqual(100);
   });
 
@@ -127,7 +131,9 @@ describe('ApertiumMt', () => {
 
   it('gives each of 20 concurrent calls its own answer', async () => {
     const outs = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => mt.translate({ text: sentence(i).text, from: 'en', to: 'es', context: [] })),
+      Array.from({ length: 20 }, (_, i) =>
+        mt.translate({ text: sentence(i).text, from: 'en', to: 'es', context: [] }),
+      ),
     );
     outs.forEach((out, i) => expectTranslation(out, i));
   });
@@ -199,7 +205,7 @@ describe('ApertiumMt lifecycle', () => {
     }
   });
 
-  it('close() is idempotent, leaves no process behind, and translate() after close() rejects with InvalidStateError', async () => {
+  it('close() is idempotent, leaves no process behind, and translate() after it rejects with InvalidStateError', async () => {
     const mt = await ApertiumMt.load({ warm: ['en-es', 'en-pt'] });
     const pids = await mt.processIds();
     expect(pids).toHaveLength(2);
@@ -214,6 +220,18 @@ describe('ApertiumMt lifecycle', () => {
     await expect(mt.translate({ text: 'hello', from: 'en', to: 'es', context: [] })).rejects.toBeInstanceOf(
       InvalidStateError,
     );
+  });
+
+  it('reports a half-installed pair as ENGINE_MISSING naming what is missing', async () => {
+    const modesDir = mkdtempSync(join(tmpdir(), 'dubd-apertium-'));
+    try {
+      writeFileSync(join(modesDir, 'eng-spa.mode'), "lt-proc-missing '/nonexistent/eng-spa.automorf.bin'\n");
+      const err = await ApertiumMt.load({ modesDir }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'ENGINE_MISSING' });
+      expect((err as Error).message).toMatch(/lt-proc-missing.*apt-get install apertium/);
+    } finally {
+      rmSync(modesDir, { recursive: true, force: true });
+    }
   });
 
   it('reports a missing apertium as ENGINE_MISSING with the install command', async () => {

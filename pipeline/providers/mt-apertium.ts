@@ -179,6 +179,18 @@ async function nullFlushScript(modeFile: string): Promise<string> {
     .join(' | ');
 }
 
+/** Programs and data files the pipeline names that are not there (a half-installed apertium). */
+export function missingParts(script: string): string[] {
+  const dirs = (process.env.PATH ?? '/usr/bin:/bin').split(':').filter(Boolean);
+  const missing: string[] = [];
+  for (const stage of script.split('|')) {
+    const program = stage.trim().split(/\s+/)[0] ?? '';
+    if (program && !dirs.some((d) => existsSync(join(d, program)))) missing.push(program);
+    for (const [, file = ''] of stage.matchAll(/'([^']+)'/g)) if (!existsSync(file)) missing.push(file);
+  }
+  return missing;
+}
+
 export class ApertiumMt implements MtProvider {
   readonly info: EngineInfo;
   readonly capabilities: MtCapabilities;
@@ -204,8 +216,9 @@ export class ApertiumMt implements MtProvider {
     try {
       // One sentence through each warm pair proves the programs and the data are all there.
       for (const pair of o.warm) {
-        const [from = '', ...to] = pair.split('-');
-        if (findRoute(edges, from, to.join('-'))) await mt.translate({ text: 'hello', from, to: to.join('-'), context: [] });
+        const [from = '', ...rest] = pair.split('-');
+        const to = rest.join('-');
+        if (findRoute(edges, from, to)) await mt.translate({ text: 'hello', from, to, context: [] });
       }
     } catch (err) {
       await mt.close();
@@ -257,6 +270,11 @@ export class ApertiumMt implements MtProvider {
     let proc = this.processes.get(mode);
     if (!proc) {
       proc = nullFlushScript(join(this.opts.modesDir, `${mode}.mode`)).then((script) => {
+        // Checked up front: a pipeline with a missing program dies before its error can be read reliably.
+        const missing = missingParts(script);
+        if (missing.length > 0) {
+          throw new DubdError('ENGINE_MISSING', `apertium ${mode} is incomplete, missing: ${missing.join(', ')}`);
+        }
         // $1 = -n: generate without unknown-word marks; $2: no extra tagger option.
         const p = new NullFlushProcess({
           name: `apertium ${mode}`,
@@ -271,6 +289,11 @@ export class ApertiumMt implements MtProvider {
         return p;
       });
       this.processes.set(mode, proc);
+      // A failed start is not cached: the next request tries again (apertium may have been installed since).
+      const started = proc;
+      void started.catch(() => {
+        if (this.processes.get(mode) === started) this.processes.delete(mode);
+      });
     }
     return proc;
   }

@@ -96,10 +96,8 @@ export class NullFlushProcess {
     const child = this.child ?? this.spawnChild();
     return new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => {
-        const err = new DubdError('ENGINE_FAILED', `${this.opts.name} did not answer within ${this.opts.timeoutMs} ms`, {
-          retryable: true,
-        });
-        this.failPending(err);
+        const message = `${this.opts.name} did not answer within ${this.opts.timeoutMs} ms`;
+        this.failPending(new DubdError('ENGINE_FAILED', message, { retryable: true }));
         this.discard(child);
       }, this.opts.timeoutMs);
       this.pending = {
@@ -165,14 +163,16 @@ export class NullFlushProcess {
     this.child = undefined;
     killGroup(child, 'SIGKILL');
     const stderr = this.stderrTail.trim().split('\n').slice(-2).join(' | ');
-    const missing = /command not found|No such file/.test(stderr) || (cause as { code?: string } | undefined)?.code === 'ENOENT';
-    const how = child.exitCode !== null ? `exited with code ${child.exitCode}` : child.signalCode ? `was killed (${child.signalCode})` : 'stopped';
-    this.failPending(
-      new DubdError(missing ? 'ENGINE_MISSING' : 'ENGINE_FAILED', `${this.opts.name} ${how}${stderr ? `: ${stderr}` : ''}`, {
-        retryable: !missing,
-        cause,
-      }),
-    );
+    // bash reports a program or data file it cannot find on stderr (exit 127 / 1).
+    const missing = /command not found|No such file/.test(stderr) || (cause as NodeJS.ErrnoException)?.code === 'ENOENT';
+    const how =
+      child.exitCode !== null
+        ? `exited with code ${child.exitCode}`
+        : child.signalCode
+          ? `was killed (${child.signalCode})`
+          : 'stopped';
+    const message = `${this.opts.name} ${how}${stderr ? `: ${stderr}` : ''}`;
+    this.failPending(new DubdError(missing ? 'ENGINE_MISSING' : 'ENGINE_FAILED', message, { retryable: !missing, cause }));
   }
 
   /** Kills a hung pipeline; the next request starts a fresh one. */

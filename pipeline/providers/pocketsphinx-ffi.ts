@@ -24,8 +24,12 @@ export interface PocketSphinxModel {
   dict: string;
 }
 
-/** Search settings: single fwdtree pass (≈4x faster than real time on one core) and no log chatter. */
-const DECODER_ARGS = ['-fwdflat', 'no', '-bestpath', 'no', '-logfn', '/dev/null'];
+/**
+ * Search settings: a single fwdtree pass, and at most 3000 active HMMs / 5 word exits per frame. Measured on
+ * the LibriVox test set (benchmarks/RESULTS.md): RTF 0.15–0.22 against 0.28–0.32 without the caps, same
+ * word error rate (0.27); tighter caps (2000) or beams cost accuracy. No log chatter.
+ */
+const DECODER_ARGS = ['-fwdflat', 'no', '-bestpath', 'no', '-maxhmmpf', '3000', '-maxwpf', '5', '-logfn', '/dev/null'];
 
 /** Opaque C pointer as koffi hands it over (an External), or null. */
 type Ptr = object | null;

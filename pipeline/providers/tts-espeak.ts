@@ -1,7 +1,7 @@
 /**
  * espeak-ng in-process through koffi and libespeak-ng.so.1 (5–18 ms a sentence; a process per sentence
  * costs far more). The library is process-global and not re-entrant, so every provider instance in the
- * process shares one engine and one queue; the last close() terminates it.
+ * process shares one engine and one queue, kept until the process ends (see close()).
  *
  * Synthesis runs as a koffi async call on a worker thread so the event loop stays free; espeak's audio
  * callback is then queued back to the main thread by koffi (the worker waits for it).
@@ -15,7 +15,10 @@ export interface EspeakOptions {
   library: string;
   /** espeak-ng-data directory; empty = the library's built-in path. */
   dataPath: string;
-  /** Voice per language ('es', 'pt-br', 'roa/es-419', 'Spanish (Spain)'); other languages use espeak's default voice for them. */
+  /**
+   * Voice per language, as espeak-ng names them ('es', 'pt-br', 'roa/es-419', 'Spanish (Spain)'). Other
+   * languages get espeak's best voice for them.
+   */
   voices: Record<string, string>;
   /** Words per minute at rate 1. */
   wordsPerMinute: number;
@@ -56,13 +59,11 @@ interface Engine {
   synth: Fn;
   setVoice: Fn;
   setParam: Fn;
-  terminate: Fn;
   callback: ReturnType<typeof koffi.register>;
   sampleRate: number;
   version: string;
   /** Language code (lowercase) → voice identifier with the best priority for it. */
   languages: Map<string, string>;
-  refs: number;
 }
 
 let lib: koffi.IKoffiLib | undefined;
@@ -84,13 +85,15 @@ function openEngine(o: EspeakOptions): Engine {
   try {
     lib ??= koffi.load(o.library);
   } catch (err) {
-    throw new DubdError('ENGINE_MISSING', `espeak-ng library ${o.library} not found (apt-get install espeak-ng)`, { cause: err });
+    const message = `espeak-ng library ${o.library} not found (apt-get install espeak-ng)`;
+    throw new DubdError('ENGINE_MISSING', message, { cause: err });
   }
   const initialize = lib.func('int espeak_Initialize(int output, int buflength, const char *path, int options)');
   const info = lib.func('const char *espeak_Info(void *pathData)');
   const listVoices = lib.func('void *espeak_ListVoices(void *spec)');
   // DONT_EXIT: without it a missing data directory makes espeak call exit() on the whole server.
-  const sampleRate = initialize(AUDIO_OUTPUT_SYNCHRONOUS, BUFFER_MS, o.dataPath || null, ESPEAK_INITIALIZE_DONT_EXIT) as number;
+  const dataPath = o.dataPath || null;
+  const sampleRate = initialize(AUDIO_OUTPUT_SYNCHRONOUS, BUFFER_MS, dataPath, ESPEAK_INITIALIZE_DONT_EXIT) as number;
   if (sampleRate <= 0) {
     throw new DubdError('ENGINE_MISSING', `espeak-ng failed to initialise (data missing? apt-get install espeak-ng)`);
   }
@@ -104,16 +107,15 @@ function openEngine(o: EspeakOptions): Engine {
   lib.func('void espeak_SetSynthCallback(dubd_espeak_synth_cb *cb)')(callback);
   return {
     synth: lib.func(
-      'int espeak_Synth(const char *text, size_t size, unsigned int position, int posType, unsigned int endPosition, unsigned int flags, void *uid, void *userData)',
+      'int espeak_Synth(const char *text, size_t size, unsigned int position, int posType, ' +
+        'unsigned int endPosition, unsigned int flags, void *uid, void *userData)',
     ),
     setVoice: lib.func('int espeak_SetVoiceByName(const char *name)'),
     setParam: lib.func('int espeak_SetParameter(int param, int value, int relative)'),
-    terminate: lib.func('int espeak_Terminate(void)'),
     callback,
     sampleRate,
     version: String(info(null)),
     languages: readLanguages(listVoices(null)),
-    refs: 0,
   };
 }
 
@@ -131,16 +133,13 @@ function readLanguages(list: unknown): Map<string, string> {
     const id = koffi.decode(voice, 2 * ptrSize, 'const char *') as string;
     // mbrola voices need the separate mbrola program and voices.
     if (!langs || id.startsWith('mb/')) continue;
-    let off = 0;
-    for (let priority = koffi.decode(langs, off, 'uint8_t') as number; priority !== 0; ) {
-      off++;
+    const byte = (at: number): number => koffi.decode(langs, at, 'uint8_t') as number;
+    for (let off = 0, priority = byte(0); priority !== 0; priority = byte(off)) {
       let code = '';
-      for (let b = koffi.decode(langs, off++, 'uint8_t') as number; b !== 0; b = koffi.decode(langs, off++, 'uint8_t') as number) {
-        code += String.fromCharCode(b);
-      }
+      for (off++; byte(off) !== 0; off++) code += String.fromCharCode(byte(off));
+      off++;
       const prev = best.get(code.toLowerCase());
       if (!prev || priority < prev.priority) best.set(code.toLowerCase(), { id, priority });
-      priority = koffi.decode(langs, off, 'uint8_t') as number;
     }
   }
   return new Map([...best].sort(([a], [b]) => a.localeCompare(b)).map(([code, v]) => [code, v.id]));
@@ -157,7 +156,11 @@ function stripControls(text: string): string {
 export function bcp47(code: string): string {
   return code
     .split('-')
-    .map((part, i) => (i > 0 && part.length === 2 ? part.toUpperCase() : i > 0 && part.length === 4 ? part[0]?.toUpperCase() + part.slice(1) : part))
+    .map((part, i) => {
+      if (i > 0 && part.length === 2) return part.toUpperCase();
+      if (i > 0 && part.length === 4) return part.charAt(0).toUpperCase() + part.slice(1);
+      return part;
+    })
     .join('-');
 }
 
@@ -195,7 +198,6 @@ export class EspeakTts implements TtsProvider {
     const o = { ...defaultEspeakOptions, ...opts, voices: { ...defaultEspeakOptions.voices, ...opts.voices } };
     return enqueue(() => {
       engine ??= openEngine(o);
-      engine.refs++;
       return new EspeakTts(o, engine);
     });
   }
@@ -225,17 +227,16 @@ export class EspeakTts implements TtsProvider {
     });
   }
 
-  /** Idempotent. The last open instance terminates the engine. */
+  /**
+   * Idempotent. The engine itself stays initialised for the life of the process: in espeak-ng 1.51 an
+   * espeak_Terminate after a re-initialisation deadlocks (it waits forever on its event thread), so a
+   * later load() could never close again. It holds a few megabytes and no thread that does work.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await enqueue(() => {
-      const e = this.engine;
-      if (--e.refs > 0 || engine !== e) return;
-      engine = undefined;
-      e.terminate();
-      koffi.unregister(e.callback);
-    });
+    // Wait for this instance's queued work, which now rejects, to pass.
+    await enqueue(() => undefined);
   }
 
   private voiceFor(req: TtsRequest): string {
@@ -255,15 +256,17 @@ export class EspeakTts implements TtsProvider {
 
   /** The configured voice for a language, matching keys case-insensitively ('pt-BR' = 'pt-br'). */
   private configured(lang: string): string | undefined {
-    for (const [key, voice] of Object.entries(this.opts.voices)) if (key.toLowerCase().replace('_', '-') === lang) return voice;
-    return undefined;
+    const entry = Object.entries(this.opts.voices).find(([key]) => key.toLowerCase().replace('_', '-') === lang);
+    return entry?.[1];
   }
 
   /** One synthesis, called inside the queue. */
-  private async run(text: string, voice: string, rate: number, signal: AbortSignal | undefined): Promise<Float32Array> {
+  private async run(text: string, voice: string, rate: number, signal?: AbortSignal): Promise<Float32Array> {
     const e = this.engine;
+    if (signal?.aborted) throw abortError(signal);
     if (e.setVoice(voice) !== EE_OK) {
-      throw new DubdError('INVALID_ARGUMENT', `espeak-ng voice '${voice}' not found (try a language code such as es, pt-br)`);
+      const message = `espeak-ng voice '${voice}' not found (voices are named like es, pt-br, roa/es-419)`;
+      throw new DubdError('INVALID_ARGUMENT', message);
     }
     // Set after the voice: selecting a voice may reset the speed.
     const wpm = Math.round(Math.min(RATE_MAX_WPM, Math.max(RATE_MIN_WPM, this.opts.wordsPerMinute * rate)));
@@ -285,7 +288,9 @@ export class EspeakTts implements TtsProvider {
       sink = undefined;
     }
     if (signal?.aborted) throw abortError(signal);
-    if (status !== EE_OK) throw new DubdError('ENGINE_FAILED', `espeak-ng synthesis failed (error ${status})`, { retryable: true });
+    if (status !== EE_OK) {
+      throw new DubdError('ENGINE_FAILED', `espeak-ng synthesis failed (error ${status})`, { retryable: true });
+    }
     return this.toFloat(chunks);
   }
 

