@@ -2,7 +2,7 @@
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { CliIo } from '../cli/io.js';
-import { languages, parse } from '../cli/args.js';
+import { languages, parseCliArgs } from '../cli/args.js';
 import { progressBar } from '../cli/progress.js';
 import { DubdError } from '../pipeline/errors.js';
 import { latencyBenchmark } from './latency.js';
@@ -16,7 +16,10 @@ export function machine(): string {
 }
 
 export async function benchCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { duration: { type: 'string' }, minutes: { type: 'string' }, to: { type: 'string' }, dir: { type: 'string' } }, USAGE);
+  const { values, positionals } = parseCliArgs(
+    { args, allowPositionals: true, options: { duration: { type: 'string' }, minutes: { type: 'string' }, to: { type: 'string' }, dir: { type: 'string' } } },
+    USAGE,
+  );
   const dir = resolve(io.cwd, values.dir ?? join('benchmarks', 'out'));
   const say = (s: string): void => void io.stderr.write(`${s}\n`);
   io.stdout.write(`machine: ${machine()}\ndate: ${new Date().toISOString()}\n`);

@@ -2,33 +2,12 @@
  * `dubd doctor [--json] [--config file] [--data-dir dir]`: one row per engine (found or missing, version,
  * how to install it). Exits 0 only when every engine the configured pipeline needs is ok.
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { resolve } from 'node:path';
 import type { CliIo } from './io.js';
 import { loadConfig } from '../config/load.js';
-import { DubdError } from '../pipeline/errors.js';
+import { parseCliArgs } from './args.js';
+import { formatTable } from './table.js';
 import { probeSystemEngines, type ProbeResult } from '../collections/system-engines.js';
-
-/** Left-aligned columns separated by two spaces; the last column is never padded. */
-export function formatTable(header: string[], rows: string[][]): string {
-  const all = [header, ...rows];
-  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]): string =>
-    r
-      .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i])))
-      .join('  ')
-      .trimEnd();
-  return `${all.map(line).join('\n')}\n`;
-}
-
-/** node:util parseArgs with its errors turned into the CLI's one-line INVALID_ARGUMENT. */
-export function parseCliArgs<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
-  try {
-    return parseArgs(config);
-  } catch (err) {
-    throw new DubdError('INVALID_ARGUMENT', (err as Error).message);
-  }
-}
 
 function row(r: ProbeResult): string[] {
   const detail = r.hint ? `${r.detail}; fix: ${r.hint}` : r.detail;

@@ -3,7 +3,7 @@
  * and a JSON report, or nothing at all when it fails.
  */
 import type { CliIo } from './io.js';
-import { languages, parse } from './args.js';
+import { languages, parseCliArgs } from './args.js';
 import { noProgress, progressBar } from './progress.js';
 import { loadConfig } from '../config/load.js';
 import { dubFile } from '../pipeline/jobs/dub-file.js';
@@ -14,15 +14,18 @@ import { languageCode } from '../config/schema.js';
 const USAGE = 'dubd dub <input media> --to es[,pt] --out <file.mp4|.mkv|.mov|.m4a> [--realtime] [--from en] [--config file.json]';
 
 export async function dubCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(
-    args,
+  const { values, positionals } = parseCliArgs(
     {
-      to: { type: 'string', short: 't' },
-      out: { type: 'string', short: 'o' },
-      from: { type: 'string' },
-      realtime: { type: 'boolean', default: false },
-      config: { type: 'string' },
-      quiet: { type: 'boolean', short: 'q', default: false },
+      args,
+      allowPositionals: true,
+      options: {
+        to: { type: 'string', short: 't' },
+        out: { type: 'string', short: 'o' },
+        from: { type: 'string' },
+        realtime: { type: 'boolean', default: false },
+        config: { type: 'string' },
+        quiet: { type: 'boolean', short: 'q', default: false },
+      },
     },
     USAGE,
   );

@@ -4,7 +4,8 @@
  */
 import { resolve } from 'node:path';
 import type { CliIo } from './io.js';
-import { formatTable, parseCliArgs } from './doctor.js';
+import { parseCliArgs } from './args.js';
+import { formatTable } from './table.js';
 import { loadConfig } from '../config/load.js';
 import { DubdError } from '../pipeline/errors.js';
 import { ModelRegistry, type VerifyResult } from '../collections/registry.js';

@@ -5,7 +5,7 @@
  * Urgent control frames (interrupt, settings, error) go through a lane that overtakes data; eos and flush
  * keep their place in the stream. No control frame is ever dropped.
  */
-import { InvalidStateError } from './errors.js';
+import { InvalidStateError, toError } from './errors.js';
 import { isControl, isUrgent, type Frame } from './frames.js';
 
 export type OverflowPolicy = 'block' | 'drop-oldest';
@@ -103,7 +103,7 @@ export class Channel<T extends Frame = Frame> implements AsyncIterable<T> {
         continue;
       }
       if (this.closed) {
-        if (this.failure !== undefined) throw this.failure;
+        if (this.failure !== undefined) throw toError(this.failure);
         return;
       }
       await new Promise<void>((resolve) => (this.waitingReader = resolve));

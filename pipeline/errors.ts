@@ -56,3 +56,8 @@ export function userMessage(err: unknown): string {
 export function errorCode(err: unknown): ErrorCode {
   return err instanceof DubdError ? err.code : 'INTERNAL';
 }
+
+/** Anything thrown, as an Error (abort reasons and rejected values need not be Errors). */
+export function toError(err: unknown): Error {
+  return err instanceof Error ? err : new DubdError('INTERNAL', String(err));
+}

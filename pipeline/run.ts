@@ -11,7 +11,7 @@ import { PipelineMetrics } from './metrics.js';
 import type { Stage, StageContext } from './stage.js';
 import type { DubdConfig } from '../config/schema.js';
 import { silentLogger } from '../config/logger.js';
-import { DubdError } from './errors.js';
+import { DubdError, toError } from './errors.js';
 
 export type Sink = (frames: AsyncIterable<Frame>, ctx: StageContext) => Promise<void>;
 
@@ -89,7 +89,7 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<PipelineMet
     opts.signal?.removeEventListener('abort', onOuterAbort);
     for (const c of channels) c.close();
   }
-  if (failure !== undefined) throw failure;
+  if (failure !== undefined) throw toError(failure);
   if (opts.signal?.aborted) throw new DubdError('ABORTED', 'aborted');
   return metrics;
 }

@@ -20,7 +20,7 @@ export async function loadProviders(cfg: DubdConfig): Promise<Providers> {
   };
   try {
     const vad = keep(await SileroVad.load({ model: cfg.vad.model, threshold: cfg.vad.threshold }));
-    const asr = keep(await PocketSphinxAsr.load({ ...cfg.asr.pocketsphinx }));
+    const asr = keep(await PocketSphinxAsr.load({ ...cfg.asr.pocketsphinx, device: cfg.inference.device, workers: cfg.inference.workers }));
     const mt = keep(await ApertiumMt.load({}));
     const tts = keep(await EspeakTts.load({ voices: cfg.tts.voices, wordsPerMinute: cfg.tts.wordsPerMinute }));
     const voice = keep(

@@ -28,6 +28,19 @@ async function dubd(args: string[], env: Record<string, string> = {}): Promise<{
   }
 }
 
+/** Normalised correlation of two 16 kHz signals over [startMs, endMs). */
+function correlation(a: Float32Array, b: Float32Array, startMs: number, endMs: number): number {
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = Math.round(startMs * 16); i < Math.min(a.length, b.length, Math.round(endMs * 16)); i += 1) {
+    ab += a[i] * b[i];
+    aa += a[i] * a[i];
+    bb += b[i] * b[i];
+  }
+  return ab / Math.sqrt(aa * bb + 1e-12);
+}
+
 describe('dubd dub (binary, real engines)', () => {
   let dir: string;
   let sample: Sample;
@@ -61,17 +74,23 @@ describe('dubd dub (binary, real engines)', () => {
     expect(audio[0].disposition?.default).toBe(1);
   });
 
-  it('the dubbed tracks have speech where the source had speech', async () => {
+  it('the dubbed tracks have new speech where the source had speech, and the untouched original elsewhere', async () => {
     const vad = await SileroVad.load();
+    const original = await decodeMono16k(sample.path, 0);
     try {
       for (const index of [0, 1]) {
-        const samples = await decodeMono16k(out, index);
+        const dubbed = await decodeMono16k(out, index);
         vad.reset();
-        const regions = speechRegions(samples, (w) => vad.confidence(w) > 0.5);
+        const regions = speechRegions(dubbed, (w) => vad.confidence(w) > 0.5);
         for (const s of sample.sentences) {
           const overlap = regions.some((r) => r.startMs < s.endMs + 300 && r.endMs > s.startMs);
           expect(overlap, `track ${index}: speech near "${s.text}" at ${s.startMs} ms`).toBe(true);
+          // Where the speaker talks, the track is the dub (over a ducked original), not the original.
+          expect(correlation(original, dubbed, s.startMs, s.endMs), `track ${index}: dub over "${s.text}"`).toBeLessThan(0.6);
         }
+        // Between sentences (past the duck's release) the background is kept as it was.
+        const gap = { startMs: sample.sentences[0].endMs + 700, endMs: sample.sentences[1].startMs - 100 };
+        expect(correlation(original, dubbed, gap.startMs, gap.endMs), `track ${index}: background kept`).toBeGreaterThan(0.9);
       }
     } finally {
       await vad.close();
