@@ -7,6 +7,7 @@ import type { Stage } from '../stage.js';
 import type { AsrProvider, AsrStream } from '../providers/types.js';
 import type { AsrConfig } from '../../config/schema.js';
 import { LocalAgreement, wordsText } from './stability.js';
+import { DubdError } from '../errors.js';
 
 export function asrStage(provider: AsrProvider, cfg: AsrConfig): Stage<Frame, Frame> {
   return async function* asr(input, ctx) {
@@ -21,6 +22,7 @@ export function asrStage(provider: AsrProvider, cfg: AsrConfig): Stage<Frame, Fr
     let pending: Float32Array[] = [];
     let pendingLen = 0;
     let lastArrival: number | undefined;
+    let failed = false;
 
     const absolute = (words: Word[]): Word[] =>
       words.map((w) => ({ text: w.text, startMs: audioStartMs + w.startMs, endMs: audioStartMs + w.endMs }));
@@ -38,13 +40,26 @@ export function asrStage(provider: AsrProvider, cfg: AsrConfig): Stage<Frame, Fr
       audioEndMs: audioStartMs + (fedSamples * 1000) / provider.capabilities.sampleRate,
       arrivedAtMs: lastArrival,
     });
+    /**
+     * A crashed engine (retryable) costs the rest of this segment, not the session: the segment ends with
+     * the words already committed, and the next segment opens a fresh stream.
+     */
+    const engineFailed = (err: unknown): undefined => {
+      if (!(err instanceof DubdError && err.retryable)) throw err;
+      ctx.log.warn({ err: err.message, segmentId }, 'asr engine failed; segment ends with its stable words');
+      ctx.metrics.count('asr.engineFailures');
+      failed = true;
+      stream = undefined;
+      return undefined;
+    };
     const feed = async (): Promise<TranscriptFrame | undefined> => {
       if (!stream || pendingLen === 0) return undefined;
       const chunk = concat(pending, pendingLen);
       pending = [];
       pendingLen = 0;
       const s = stream;
-      const hyp = await ctx.metrics.time('asr', () => s.accept(chunk));
+      const hyp = await ctx.metrics.time('asr', () => s.accept(chunk)).catch((err: unknown) => engineFailed(err));
+      if (!hyp) return undefined;
       fedSamples += chunk.length;
       const words = absolute(hyp.words);
       const stable = policy.update(words);
@@ -56,6 +71,7 @@ export function asrStage(provider: AsrProvider, cfg: AsrConfig): Stage<Frame, Fr
         case 'speech-start':
           await stream?.cancel();
           stream = await provider.createStream({ language: cfg.language });
+          failed = false;
           policy = new LocalAgreement(cfg.agreement);
           segmentId = frame.segmentId;
           segmentStartMs = frame.ptsMs;
@@ -78,16 +94,16 @@ export function asrStage(provider: AsrProvider, cfg: AsrConfig): Stage<Frame, Fr
           break;
         case 'speech-end': {
           yield frame;
-          if (!stream) break;
           const partial = await feed();
           if (partial) yield partial;
+          if (!stream && !failed) break;
           const s = stream;
           stream = undefined;
           const start = performance.now();
-          const hyp = await s.finish();
+          const hyp = s ? await s.finish().catch((err: unknown) => engineFailed(err)) : undefined;
           ctx.metrics.record('asr.finalise', performance.now() - start);
-          const words = policy.finish(absolute(hyp.words));
-          const final = transcript(hyp.text, words, true, frame.endMs);
+          const words = hyp ? policy.finish(absolute(hyp.words)) : policy.stable;
+          const final = transcript(hyp?.text ?? wordsText(words), words, true, frame.endMs);
           final.arrivedAtMs = frame.lastSampleArrivedAtMs;
           final.audioEndMs = frame.endMs;
           yield final;
