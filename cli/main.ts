@@ -6,10 +6,12 @@ import { processIo, type CliIo, type Command } from './io.js';
 import { userMessage, errorCode } from '../pipeline/errors.js';
 
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  serve: { summary: 'run the live server: RTMP in, dubbed HLS out (what `npm start` runs)', load: async () => (await import('./serve.js')).serveCommand },
+  streams: { summary: 'dubd streams add <name> --to es,pt | list | rotate <name> | remove <name>', load: async () => (await import('./streams.js')).streamsCommand },
   dub: { summary: 'dub a media file: dubd dub <input> --to es[,pt] --out <file>', load: async () => (await import('./dub.js')).dubCommand },
   doctor: { summary: 'check every engine and model: found or missing, version, install hint', load: async () => (await import('./doctor.js')).doctorCommand },
   models: { summary: 'dubd models list|pull <id>|verify [id]', load: async () => (await import('./models.js')).modelsCommand },
-  demo: { summary: 'synthesise a short English sample and dub it (what `npm start` runs for now)', load: async () => (await import('./demo.js')).demoCommand },
+  demo: { summary: 'make a short English sample video and dub it into es + pt', load: async () => (await import('./demo.js')).demoCommand },
   bench: { summary: 'dubd bench latency|batch: run a benchmark and print its numbers', load: async () => (await import('../benchmarks/cli.js')).benchCommand },
 };
 

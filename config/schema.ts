@@ -82,6 +82,30 @@ const inferenceSchema = z.object({
   workers: z.number().int().min(1).max(16).default(1),
 });
 
+const liveStreamSchema = z.object({
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, - and _'),
+  /** The secret stream key OBS uses. */
+  key: z.string().min(16, 'at least 16 characters'),
+  to: z.array(languageCode).min(1),
+});
+
+const liveSchema = z.object({
+  host: z.string().default('0.0.0.0'),
+  rtmpPort: z.number().int().min(0).max(65535).default(1935),
+  httpPort: z.number().int().min(0).max(65535).default(8080),
+  /** URL viewers and OBS reach this server at, for the URLs dubd prints; empty = derived from host/ports. */
+  publicHost: z.string().default(''),
+  /**
+   * How long program audio is held for its dub: a dub that is not ready this long after its source
+   * audio arrived is skipped (the original plays, subtitles still show) and counted.
+   */
+  dubDeadlineMs: z.number().int().min(200).max(10_000).default(2500),
+  hlsSegmentSeconds: z.number().min(1).max(6).default(1),
+  hlsListSize: z.number().int().min(3).max(60).default(10),
+  /** Streams from config (in addition to `dubd streams add`). */
+  streams: z.array(liveStreamSchema).default([]),
+});
+
 export const configSchema = z.object({
   dataDir: z.string().default('.dubd'),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
@@ -95,6 +119,7 @@ export const configSchema = z.object({
   align: alignSchema.default({}),
   mix: mixSchema.default({}),
   inference: inferenceSchema.default({}),
+  live: liveSchema.default({}),
 });
 
 export type DubdConfig = z.infer<typeof configSchema>;
@@ -105,5 +130,7 @@ export type TtsConfig = DubdConfig['tts'];
 export type VoiceConfig = DubdConfig['voice'];
 export type AlignConfig = DubdConfig['align'];
 export type MixConfig = DubdConfig['mix'];
+export type LiveConfig = DubdConfig['live'];
+export type LiveStreamConfig = z.infer<typeof liveStreamSchema>;
 
 export const defaultConfig: DubdConfig = configSchema.parse({});

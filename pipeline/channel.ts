@@ -89,6 +89,11 @@ export class Channel<T extends Frame = Frame> implements AsyncIterable<T> {
     for (const w of ws) w();
   }
 
+  /** The next frame if one is queued, without waiting. */
+  poll(): T | undefined {
+    return this.take();
+  }
+
   private take(): T | undefined {
     const frame = this.control.shift() ?? this.data.shift();
     if (frame !== undefined && this.waitingWriters.length > 0) this.waitingWriters.shift()?.();

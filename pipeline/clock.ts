@@ -54,3 +54,15 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/**
+ * The clock of a live source: media arrives at its own pace, so nothing waits, but the pipeline behaves
+ * as live (align borrows only guaranteed silence, lag is measured).
+ */
+export class LiveClock implements Clock {
+  readonly realtime = true;
+  now(): number {
+    return performance.now();
+  }
+  async waitUntil(): Promise<void> {}
+}

@@ -7,9 +7,17 @@ export interface StageTiming {
   maxMs: number;
 }
 
+export interface MetricsHooks {
+  onRecord?: (stage: string, ms: number) => void;
+  onCount?: (name: string, by: number) => void;
+}
+
 export class PipelineMetrics {
   readonly stages = new Map<string, StageTiming>();
   readonly counters = new Map<string, number>();
+
+  /** Hooks forward every measurement (e.g. to Prometheus) as it is made. */
+  constructor(private readonly hooks: MetricsHooks = {}) {}
 
   /** Times one unit of work of a stage. */
   async time<T>(stage: string, work: () => Promise<T> | T): Promise<T> {
@@ -27,10 +35,12 @@ export class PipelineMetrics {
     t.totalMs += ms;
     t.maxMs = Math.max(t.maxMs, ms);
     this.stages.set(stage, t);
+    this.hooks.onRecord?.(stage, ms);
   }
 
   count(name: string, by = 1): void {
     this.counters.set(name, (this.counters.get(name) ?? 0) + by);
+    this.hooks.onCount?.(name, by);
   }
 
   toJSON(): { stages: Record<string, StageTiming & { meanMs: number }>; counters: Record<string, number> } {

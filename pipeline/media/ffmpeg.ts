@@ -63,9 +63,15 @@ export class FfmpegProcess {
   readonly done: Promise<void>;
   private stderrTail = '';
 
-  constructor(args: string[], opts: { signal?: AbortSignal; stdin?: boolean; errorCode?: 'INPUT_NOT_MEDIA' | 'OUTPUT_FAILED' } = {}) {
-    this.child = spawn('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', ...args], {
-      stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+  constructor(
+    args: string[],
+    opts: { signal?: AbortSignal; stdin?: boolean; errorCode?: 'INPUT_NOT_MEDIA' | 'OUTPUT_FAILED'; /** Pipes on fd 3, 4, … */ extraPipes?: number } = {},
+  ) {
+    const extra = Array.from({ length: opts.extraPipes ?? 0 }, () => 'pipe' as const);
+    // -nostdin only when stdin is not an input: with it ffmpeg would not read pipe:0.
+    const quiet = ['-hide_banner', ...(opts.stdin ? [] : ['-nostdin']), '-loglevel', 'error'];
+    this.child = spawn('ffmpeg', [...quiet, ...args], {
+      stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', ...extra],
     });
     this.child.stderr?.setEncoding('utf8');
     this.child.stderr?.on('data', (d: string) => {
@@ -92,6 +98,13 @@ export class FfmpegProcess {
     });
     // The caller awaits `done` when it matters; never leave it unhandled.
     this.done.catch(() => undefined);
+  }
+
+  /** The stream on fd `n` (3, 4, …) when extraPipes asked for it. */
+  pipe(n: number): NodeJS.ReadableStream & NodeJS.WritableStream {
+    const s = this.child.stdio[n];
+    if (!s) throw new Error(`ffmpeg fd ${n} was not opened`);
+    return s as unknown as NodeJS.ReadableStream & NodeJS.WritableStream;
   }
 
   kill(): void {

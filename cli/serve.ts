@@ -1,0 +1,34 @@
+/**
+ * `dubd serve` (what `npm start` runs): the live server. Prints where OBS publishes and where viewers
+ * watch; stops cleanly on Ctrl-C / SIGTERM.
+ */
+import type { CliIo } from './io.js';
+import { parseCliArgs } from './args.js';
+import { loadConfig } from '../config/load.js';
+import { createLogger } from '../config/logger.js';
+import { DubdServer } from '../realtime/server.js';
+import { publicUrls } from '../realtime/urls.js';
+
+const USAGE = 'dubd serve [--config file.json]';
+
+export async function serveCommand(args: string[], io: CliIo): Promise<number> {
+  const { values } = parseCliArgs({ args, options: { config: { type: 'string' } } }, USAGE);
+  const cfg = loadConfig({ file: values.config, env: io.env });
+  const log = createLogger(cfg.logLevel);
+  const server = await DubdServer.start(cfg, log);
+  const ports = { rtmp: server.rtmpPort, http: server.httpPort };
+  const urls = (name: string): ReturnType<typeof publicUrls> => publicUrls(cfg.live, name, ports);
+  io.stdout.write(`dubd: ready rtmp=${ports.rtmp} http=${ports.http}\n`);
+  io.stdout.write(`  OBS server:  ${urls('x').rtmp}   (stream key: from \`dubd streams add <name> --to es,pt\`)\n`);
+  const streams = server.registry.list();
+  if (streams.length === 0) io.stdout.write('  no streams yet: run `npx dubd streams add show --to es,pt` in another terminal (no restart needed)\n');
+  for (const s of streams) io.stdout.write(`  ${s.name} (${s.to.join(',')}): ${urls(s.name).hls}\n`);
+  io.stdout.write(`  metrics: http://localhost:${ports.http}/metrics\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  io.stdout.write('dubd: shutting down\n');
+  await server.close();
+  return 0;
+}

@@ -1,0 +1,150 @@
+/**
+ * The HTTP + WebSocket face of the live server on uWebSockets.js: HLS files of live sessions, the event
+ * feed per session, Prometheus metrics and a health check. Every path is resolved inside the live folder;
+ * errors are JSON with a stable code.
+ */
+import { readFile } from 'node:fs/promises';
+import { extname, join, normalize, sep } from 'node:path';
+import uWS from 'uWebSockets.js';
+import type { Logger } from 'pino';
+import { DubdError } from '../pipeline/errors.js';
+import type { EventFeed } from './events.js';
+import type { LiveMetrics } from './metrics.js';
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.m3u8': 'application/vnd.apple.mpegurl',
+  '.m4s': 'video/iso.segment',
+  '.mp4': 'video/mp4',
+  '.m4a': 'audio/mp4',
+  '.vtt': 'text/vtt; charset=utf-8',
+  '.json': 'application/json',
+};
+
+/** A WebSocket subscriber gets at most this much queued; beyond it uWS skips its messages until it catches up. */
+const MAX_WS_BACKPRESSURE = 1 << 20;
+
+export interface HttpRoutes {
+  /** Folder holding <name>/index.m3u8 … for every live or recent session. */
+  liveDir: string;
+  feedOf(name: string): EventFeed | undefined;
+  metrics: LiveMetrics;
+  status(): unknown;
+}
+
+interface WsData {
+  name: string;
+  unsubscribe?: () => void;
+}
+
+export class HttpServer {
+  private listenSocket: uWS.us_listen_socket | undefined;
+  private closed = false;
+  readonly port: number;
+
+  private constructor(
+    port: number,
+    socket: uWS.us_listen_socket,
+    private readonly sockets: Set<uWS.WebSocket<WsData>>,
+  ) {
+    this.port = port;
+    this.listenSocket = socket;
+  }
+
+  static async start(opts: { host: string; port: number; routes: HttpRoutes; log: Logger }): Promise<HttpServer> {
+    const { routes, log } = opts;
+    const app = uWS.App();
+    const sockets = new Set<uWS.WebSocket<WsData>>();
+
+    app.get('/healthz', (res) => void json(res, 200, { ok: true }));
+    app.get('/api/status', (res) => void json(res, 200, routes.status()));
+    app.get('/metrics', (res) => {
+      let aborted = false;
+      res.onAborted(() => (aborted = true));
+      routes.metrics.registry
+        .metrics()
+        .then((text) => {
+          if (!aborted) res.cork(() => res.writeHeader('Content-Type', routes.metrics.registry.contentType).end(text));
+        })
+        .catch((err: unknown) => {
+          if (!aborted) json(res, 500, { code: 'INTERNAL', message: (err as Error).message });
+        });
+    });
+    app.get('/live/*', (res, req) => {
+      const url = req.getUrl();
+      let aborted = false;
+      res.onAborted(() => (aborted = true));
+      const file = resolveLiveFile(routes.liveDir, url);
+      if (!file) return void json(res, 404, { code: 'NOT_FOUND', message: `no such file: ${url}` });
+      readFile(file)
+        .then((body) => {
+          if (aborted) return;
+          const ext = extname(file);
+          res.cork(() => {
+            res.writeStatus('200 OK');
+            res.writeHeader('Content-Type', CONTENT_TYPES[ext] ?? 'application/octet-stream');
+            res.writeHeader('Access-Control-Allow-Origin', '*');
+            // Playlists change every segment; segments never change once written.
+            res.writeHeader('Cache-Control', ext === '.m3u8' ? 'no-cache' : 'max-age=3600');
+            res.end(body);
+          });
+        })
+        .catch(() => {
+          if (!aborted) json(res, 404, { code: 'NOT_FOUND', message: `no such file: ${url}` });
+        });
+    });
+    app.ws<WsData>('/live/:name/events', {
+      maxBackpressure: MAX_WS_BACKPRESSURE,
+      upgrade: (res, req, context) => {
+        const name = req.getParameter(0) ?? '';
+        if (!routes.feedOf(name)) return void json(res, 404, { code: 'NOT_FOUND', message: `no live session '${name}'` });
+        res.upgrade<WsData>({ name }, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
+      },
+      open: (ws) => {
+        sockets.add(ws);
+        const data = ws.getUserData();
+        data.unsubscribe = routes.feedOf(data.name)?.subscribe((text) => void ws.send(text, false));
+      },
+      close: (ws) => {
+        sockets.delete(ws);
+        ws.getUserData().unsubscribe?.();
+      },
+    });
+    app.any('/*', (res, req) => void json(res, 404, { code: 'NOT_FOUND', message: `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}` }));
+
+    const socket = await new Promise<uWS.us_listen_socket | false>((resolve) => app.listen(opts.host, opts.port, resolve));
+    if (!socket) throw new DubdError('INVALID_CONFIG', `cannot listen for HTTP on ${opts.host}:${opts.port} (in use?)`);
+    const server = new HttpServer(uWS.us_socket_local_port(socket), socket, sockets);
+    log.debug({ port: server.port }, 'http listening');
+    return server;
+  }
+
+  /** Idempotent: stops listening and closes every WebSocket. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const ws of this.sockets) ws.end(1001, 'server shutting down');
+    if (this.listenSocket) uWS.us_listen_socket_close(this.listenSocket);
+    this.listenSocket = undefined;
+  }
+}
+
+function json(res: uWS.HttpResponse, status: number, body: unknown): void {
+  res.cork(() => {
+    res.writeStatus(`${status} ${status === 200 ? 'OK' : status === 404 ? 'Not Found' : 'Error'}`);
+    res.writeHeader('Content-Type', 'application/json');
+    res.end(JSON.stringify(body));
+  });
+}
+
+/** /live/<name>/<file> → a path inside liveDir, or undefined for anything that would leave it. */
+export function resolveLiveFile(liveDir: string, url: string): string | undefined {
+  let rel: string;
+  try {
+    rel = decodeURIComponent(url.replace(/^\/live\//, ''));
+  } catch {
+    return undefined;
+  }
+  if (!rel || rel.includes('\0')) return undefined;
+  const path = normalize(join(liveDir, rel));
+  return path.startsWith(liveDir.endsWith(sep) ? liveDir : liveDir + sep) && CONTENT_TYPES[extname(path)] ? path : undefined;
+}

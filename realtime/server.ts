@@ -1,0 +1,125 @@
+/**
+ * The live server: RTMP in (node-media-server), a LiveSession per published stream, HTTP + WebSocket out
+ * (uWebSockets.js). Engines are loaded once and shared by the sessions; close() stops everything.
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import type { DubdConfig } from '../config/schema.js';
+import { RtmpIngest, type IngestPublish } from '../ingest/rtmp.js';
+import { closeProviders, checkLanguages, loadProviders } from '../pipeline/providers/load.js';
+import type { Providers } from '../pipeline/providers/types.js';
+import { SileroVad } from '../pipeline/providers/vad-silero.js';
+import { userMessage } from '../pipeline/errors.js';
+import { HttpServer } from './http.js';
+import { LiveMetrics } from './metrics.js';
+import { LiveSession } from './session.js';
+import { StreamRegistry } from './streams.js';
+
+export class DubdServer {
+  readonly sessions = new Map<string, LiveSession>();
+  readonly metrics = new LiveMetrics();
+  readonly registry: StreamRegistry;
+  readonly liveDir: string;
+  private rtmp: RtmpIngest | undefined;
+  private http: HttpServer | undefined;
+  private providers: Providers | undefined;
+  private closed = false;
+
+  private constructor(private readonly cfg: DubdConfig, private readonly log: Logger, dataDir: string) {
+    this.registry = new StreamRegistry(dataDir, cfg.live.streams);
+    this.liveDir = join(dataDir, 'live');
+  }
+
+  get rtmpPort(): number {
+    return this.rtmp?.port ?? 0;
+  }
+
+  get httpPort(): number {
+    return this.http?.port ?? 0;
+  }
+
+  static async start(cfg: DubdConfig, log: Logger): Promise<DubdServer> {
+    const server = new DubdServer(cfg, log, resolve(cfg.dataDir));
+    try {
+      await server.open();
+    } catch (err) {
+      await server.close();
+      throw err;
+    }
+    return server;
+  }
+
+  private async open(): Promise<void> {
+    const { live } = this.cfg;
+    this.providers = await loadProviders(this.cfg);
+    await mkdir(this.liveDir, { recursive: true });
+    this.http = await HttpServer.start({
+      host: live.host,
+      port: live.httpPort,
+      log: this.log,
+      routes: {
+        liveDir: this.liveDir,
+        feedOf: (name) => this.sessions.get(name)?.events,
+        metrics: this.metrics,
+        status: () => ({ sessions: [...this.sessions.values()].map((s) => ({ name: s.name, startedAt: s.startedAt, viewers: s.events.size, ...s.pipelineMetrics.toJSON() })) }),
+      },
+    });
+    this.rtmp = await RtmpIngest.start({
+      host: live.host,
+      port: live.rtmpPort,
+      log: this.log,
+      authorize: (key) => {
+        const s = this.registry.authorize(key);
+        if (!s) this.metrics.refused.inc();
+        return s ? { name: s.name } : undefined;
+      },
+    });
+    this.rtmp.on('publish', (p) => void this.onPublish(p));
+  }
+
+  private async onPublish(p: IngestPublish): Promise<void> {
+    const stream = this.registry.get(p.name);
+    if (!stream || !this.providers || this.closed) return p.kick();
+    try {
+      checkLanguages(this.providers, this.cfg.sourceLanguage, stream.to);
+      await this.sessions.get(p.name)?.close();
+      const dir = join(this.liveDir, p.name);
+      await rm(dir, { recursive: true, force: true });
+      await mkdir(dir, { recursive: true });
+      const { vad: _shared, ...shared } = this.providers;
+      const session = await LiveSession.start({
+        name: p.name,
+        targets: stream.to,
+        flv: p.flv,
+        hasVideo: p.hasVideo,
+        dir,
+        providers: shared,
+        vad: await SileroVad.load({ model: this.cfg.vad.model, threshold: this.cfg.vad.threshold }),
+        settings: this.cfg,
+        log: this.log.child({ stream: p.name }),
+        metrics: this.metrics,
+      });
+      this.sessions.set(p.name, session);
+      this.metrics.sessions.set(this.sessions.size);
+      this.log.info({ stream: p.name, to: stream.to }, 'live session started');
+      await session.finished;
+      await session.close();
+      this.log.info({ stream: p.name }, 'live session ended');
+    } catch (err) {
+      this.log.error({ stream: p.name, err: userMessage(err) }, 'live session failed');
+      p.kick();
+    }
+  }
+
+  /** Idempotent: ends every session, stops listening, closes the engines. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.rtmp?.close();
+    await Promise.allSettled([...this.sessions.values()].map((s) => s.close()));
+    this.sessions.clear();
+    this.http?.close();
+    if (this.providers) await closeProviders(this.providers);
+  }
+}
