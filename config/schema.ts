@@ -100,6 +100,8 @@ const liveSchema = z.object({
    * audio arrived is skipped (the original plays, subtitles still show) and counted.
    */
   dubDeadlineMs: z.number().int().min(200).max(10_000).default(2500),
+  /** A dub that misses its deadline by at most this much starts late instead of being skipped. */
+  lateShiftMs: z.number().int().min(0).max(5000).default(1500),
   hlsSegmentSeconds: z.number().min(1).max(6).default(1),
   hlsListSize: z.number().int().min(3).max(60).default(10),
   /** Streams from config (in addition to `dubd streams add`). */

@@ -9,6 +9,7 @@ import type { Clock } from '../pipeline/clock.js';
 import type { AudioFrame } from '../pipeline/frames.js';
 import { FfmpegProcess } from '../pipeline/media/ffmpeg.js';
 import { pcmFrames, pcmOutput, type PcmFormat } from '../pipeline/media/decode.js';
+import { flvReaderInputArgs } from './rtmp.js';
 
 export interface LiveDecode {
   analysis: AsyncIterable<AudioFrame>;
@@ -20,8 +21,8 @@ export interface LiveDecode {
 export function decodeLive(flv: Readable, opts: { analysis: PcmFormat; program: PcmFormat; clock: Clock; signal: AbortSignal }): LiveDecode {
   const proc = new FfmpegProcess(
     [
-      // Low delay: read packets as they come, probe only the first.
-      '-fflags', 'nobuffer', '-probesize', '32768', '-analyzeduration', '0', '-f', 'flv', '-i', 'pipe:0',
+      // Low delay: read packets as they come, probe briefly (an audio-only FLV is otherwise probed for 5 s).
+      '-fflags', 'nobuffer', '-probesize', '32768', ...flvReaderInputArgs, '-i', 'pipe:0',
       '-map', '0:a:0', '-af', 'aresample=async=1000', ...pcmOutput(opts.analysis, 'pipe:1'),
       '-map', '0:a:0', '-af', 'aresample=async=1000', ...pcmOutput(opts.program, 'pipe:3'),
     ],

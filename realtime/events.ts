@@ -10,6 +10,7 @@ export type LiveEvent =
   | { type: 'translation'; unitId: string; lang: string; sourceText: string; text: string; startMs: number; endMs: number }
   | { type: 'dub'; unitId: string; lang: string; text: string; placedStartMs: number; durationMs: number; speedFactor: number; lagMs?: number; notes: string[] }
   | { type: 'missed'; unitId: string; lang: string; text: string }
+  | { type: 'shifted'; unitId: string; lang: string; lateMs: number }
   | { type: 'stats'; stages: Record<string, unknown>; counters: Record<string, number> }
   | { type: 'state'; state: 'live' | 'reconnecting' | 'ended' };
 

@@ -44,6 +44,7 @@ export class LiveSession {
   private readonly clock = new LiveClock();
   private packager: HlsPackager | undefined;
   private running: Promise<void> = Promise.resolve();
+  private readonly tracksDone: Promise<void>[] = [];
   private closed = false;
 
   private constructor(private readonly opts: LiveSessionOptions) {
@@ -100,17 +101,22 @@ export class LiveSession {
       original: undefined,
       tracks: targets.map((lang, i) => ({
         lang,
-        frames: mixLive(programs[i], cfg.mix, {
+        frames: this.tracked(mixLive(programs[i], cfg.mix, {
           deadlineMs: cfg.live.dubDeadlineMs,
+          lateShiftMs: cfg.live.lateShiftMs,
           pollDub: () => dubs[i].poll(),
           onMissed: (d) => {
             this.opts.metrics.missed.inc({ stream: name, lang });
             this.pipelineMetrics.count('dubs.missedDeadline');
             this.events.publish({ type: 'missed', unitId: d.unitId, lang, text: d.text });
           },
+          onShifted: (d, lateMs) => {
+            this.pipelineMetrics.count('dubs.shiftedLate');
+            this.events.publish({ type: 'shifted', unitId: d.unitId, lang, lateMs: Math.round(lateMs) });
+          },
           now: () => this.clock.now(),
           signal,
-        }),
+        })),
       })),
       sourceLanguage: cfg.sourceLanguage,
       segmentSeconds: cfg.live.hlsSegmentSeconds,
@@ -121,6 +127,15 @@ export class LiveSession {
     if (!this.opts.hasVideo) forPackager.resume(); // nobody reads it: keep it from holding the FLV back
 
     const packager = this.packager;
+    packager.on('error', (err) => {
+      // The video/audio outputs stop; the pipeline and the event feed go on. (Restarting the packager with
+      // an HLS discontinuity is the next step.)
+      log.error({ err: err.message, stream: name }, 'hls packager failed');
+      this.pipelineMetrics.count('hls.failures');
+    });
+    const cue = (lang: string, c: { startMs: number; endMs: number; text: string }): void => {
+      if (!packager.closed) packager.addCue(lang, c);
+    };
     const outputs: Sink = async (frames: AsyncIterable<Frame>) => {
       for await (const f of frames) {
         if (f.kind === 'synth-audio') {
@@ -128,9 +143,9 @@ export class LiveSession {
           if (i >= 0) await dubs[i].push(f);
           if (f.sourceArrivedAtMs !== undefined) this.opts.metrics.dubLag.observe({ stream: name, lang: f.lang }, (this.clock.now() - f.sourceArrivedAtMs) / 1000);
         } else if (f.kind === 'translation') {
-          packager.addCue(f.lang, { startMs: f.startMs, endMs: f.endMs, text: f.text });
+          cue(f.lang, { startMs: f.startMs, endMs: f.endMs, text: f.text });
         } else if (f.kind === 'transcript' && f.isFinal && f.text) {
-          packager.addCue(cfg.sourceLanguage, { startMs: f.startMs, endMs: f.endMs, text: f.text });
+          cue(cfg.sourceLanguage, { startMs: f.startMs, endMs: f.endMs, text: f.text });
         }
       }
       for (const c of dubs) c.close();
@@ -162,9 +177,22 @@ export class LiveSession {
       });
   }
 
-  /** Resolves when the publisher's stream has ended and everything in flight is out. */
+  /** Resolves when the publisher's stream has ended and everything in flight is out, held audio included. */
   get finished(): Promise<void> {
-    return this.running;
+    return Promise.all([this.running, ...this.tracksDone]).then(() => undefined);
+  }
+
+  /** Notes when a mixed track has been read to its end (the program audio it held is out). */
+  private tracked(frames: AsyncIterable<AudioFrame>): AsyncIterable<AudioFrame> {
+    let done!: () => void;
+    this.tracksDone.push(new Promise<void>((resolve) => (done = resolve)));
+    return (async function* () {
+      try {
+        yield* frames;
+      } finally {
+        done();
+      }
+    })();
   }
 
   /** Idempotent: stops the pipeline, the decoder and the packager (its playlists get EXT-X-ENDLIST). */

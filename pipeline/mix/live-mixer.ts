@@ -1,8 +1,9 @@
 /**
  * Live mixing: the program audio is held for `deadlineMs` after it arrived, so the dub of what was said in
- * it has time to be ready; then it is mixed with every dub that has arrived. A dub that arrives after its
- * start was already mixed is skipped (the original plays there, subtitles still show) and counted. The
- * dubbed audio thus lines up with the lips instead of lagging them, at a fixed delay.
+ * it has time to be ready; then it is mixed with every dub that has arrived. The dubbed audio thus lines up
+ * with the lips instead of lagging them, at a fixed delay. A dub that arrives after its start was already
+ * mixed starts late when that is by at most `lateShiftMs` and no other dub is playing; otherwise it is
+ * skipped (the original plays there, subtitles still show). Both are counted.
  */
 import type { AudioFrame, SynthAudioFrame } from '../frames.js';
 import type { MixConfig } from '../../config/schema.js';
@@ -11,9 +12,12 @@ import { sleep } from '../clock.js';
 
 export interface LiveMixOptions {
   deadlineMs: number;
+  /** How late a dub may start rather than be skipped. */
+  lateShiftMs: number;
   /** Dubs available right now, without waiting (a Channel's poll()). */
   pollDub: () => SynthAudioFrame | undefined;
   onMissed?: (dub: SynthAudioFrame) => void;
+  onShifted?: (dub: SynthAudioFrame, lateMs: number) => void;
   now: () => number;
   signal: AbortSignal;
 }
@@ -32,7 +36,15 @@ export async function* mixLive(program: AsyncIterable<AudioFrame>, cfg: MixConfi
       const w = waiting[i];
       if (w.placed.startSample < first) {
         // Its start has already been played without it.
-        opts.onMissed?.(w.frame);
+        const late = first - w.placed.startSample;
+        const busy = mixer.active.some((d) => d.startSample + d.samples.length > first);
+        if (!busy && late <= (opts.lateShiftMs * mixer.rate) / 1000) {
+          w.placed.startSample = first;
+          mixer.active.push(w.placed);
+          opts.onShifted?.(w.frame, (late * 1000) / mixer.rate);
+        } else {
+          opts.onMissed?.(w.frame);
+        }
         waiting.splice(i, 1);
       } else if (w.placed.startSample - mixer.attack < end) {
         mixer.active.push(w.placed);

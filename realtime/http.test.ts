@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HttpServer, resolveLiveFile } from './http.js';
+import { EventFeed } from './events.js';
+import { LiveMetrics } from './metrics.js';
+import { silentLogger } from '../config/logger.js';
+import WebSocket from 'ws';
+
+describe('resolveLiveFile', () => {
+  it('maps /live/<name>/<file> inside the live folder and refuses anything that leaves it', () => {
+    expect(resolveLiveFile('/data/live', '/live/show/index.m3u8')).toBe('/data/live/show/index.m3u8');
+    for (const bad of ['/live/../secret.json', '/live/show/../../etc/passwd.m3u8', '/live/%2e%2e/x.m3u8', '/live/show/x.sh', '/live/', '/live/show/%E0%A4%A.m3u8', '/live/a%00.m3u8']) {
+      expect(resolveLiveFile('/data/live', bad), bad).toBeUndefined();
+    }
+  });
+});
+
+describe('HttpServer (real uWebSockets.js on port 0)', () => {
+  let server: HttpServer;
+  let base: string;
+  const feed = new EventFeed(() => 0);
+
+  beforeAll(async () => {
+    const liveDir = mkdtempSync(join(tmpdir(), 'dubd-http-'));
+    mkdirSync(join(liveDir, 'show'));
+    writeFileSync(join(liveDir, 'show', 'index.m3u8'), '#EXTM3U\n');
+    server = await HttpServer.start({
+      host: '127.0.0.1',
+      port: 0,
+      log: silentLogger,
+      routes: { liveDir, feedOf: (n) => (n === 'show' ? feed : undefined), metrics: new LiveMetrics(), status: () => ({ sessions: [] }) },
+    });
+    base = `http://127.0.0.1:${server.port}`;
+  });
+  afterAll(() => server.close());
+
+  it('serves a session playlist with its content type, no-cache and CORS', async () => {
+    const res = await fetch(`${base}/live/show/index.m3u8`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/vnd.apple.mpegurl');
+    expect(res.headers.get('cache-control')).toBe('no-cache');
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect(await res.text()).toBe('#EXTM3U\n');
+  });
+
+  it('answers unknown files and routes with a JSON 404 and a stable code', async () => {
+    for (const path of ['/live/show/nope.m3u8', '/live/../x.m3u8', '/nothing']) {
+      const res = await fetch(`${base}${path}`);
+      expect(res.status).toBe(404);
+      expect(((await res.json()) as { code: string }).code).toBe('NOT_FOUND');
+    }
+  });
+
+  it('serves Prometheus metrics and a health check', async () => {
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toContain('dubd_live_sessions');
+    expect(metrics).toContain('dubd_dub_lag_seconds');
+    expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ ok: true });
+  });
+
+  it('streams a session’s events over a WebSocket, and refuses unknown sessions', async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/live/show/events`);
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    const got = new Promise<string>((resolve) => ws.once('message', (m: Buffer) => resolve(m.toString())));
+    feed.publish({ type: 'state', state: 'live' });
+    expect(JSON.parse(await got)).toEqual({ type: 'state', state: 'live' });
+    ws.close();
+    const refused = new WebSocket(`ws://127.0.0.1:${server.port}/live/nope/events`);
+    await expect(new Promise((resolve, reject) => refused.once('open', resolve).once('error', reject))).rejects.toThrow(/404/);
+  });
+});

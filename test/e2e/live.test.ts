@@ -1,0 +1,128 @@
+/**
+ * End to end, live: the real `dubd serve` binary, ffmpeg publishing over real RTMP as OBS does, HLS and the
+ * WebSocket event feed read over real sockets.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import WebSocket from 'ws';
+import { makeSpeechSample, type Sample } from '../../pipeline/media/sample.js';
+import { SileroVad } from '../../pipeline/providers/vad-silero.js';
+import { decodeMono16k, shareOfWords, SPANISH_WORDS, speechRegions } from '../media.js';
+import type { LiveEvent } from '../../realtime/events.js';
+
+const execFileAsync = promisify(execFile);
+const BIN = resolve(import.meta.dirname, '../../bin/dubd.js');
+const KEY = 'test-stream-key-0123456789';
+
+function publish(file: string, rtmpPort: number, key: string): Promise<number> {
+  return new Promise((done) => {
+    const p = spawn('ffmpeg', ['-v', 'error', '-re', '-i', file, '-c:v', 'libx264', '-preset', 'veryfast', '-g', '50', '-c:a', 'aac', '-ar', '48000', '-ac', '2', '-f', 'flv', `rtmp://127.0.0.1:${rtmpPort}/live/${key}`], { stdio: 'ignore' });
+    p.on('close', (code) => done(code ?? -1));
+  });
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe('dubd serve (binary): RTMP in, dubbed HLS and events out', () => {
+  let server: ChildProcess;
+  let rtmpPort = 0;
+  let httpPort = 0;
+  let dir: string;
+  let sample: Sample;
+  const events: LiveEvent[] = [];
+  let publishCode = -1;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'dubd-live-'));
+    sample = await makeSpeechSample({ dir, video: true, backgroundDb: -30, sentences: ['good morning and welcome to the show', 'the house on the hill is red and the garden is green', 'thank you very much for watching'] });
+    const cfg = join(dir, 'dubd.json');
+    writeFileSync(cfg, JSON.stringify({ dataDir: join(dir, 'data'), logLevel: 'warn', live: { host: '127.0.0.1', rtmpPort: 0, httpPort: 0, hlsListSize: 60, streams: [{ name: 'show', key: KEY, to: ['es', 'pt'] }] } }));
+    server = spawn('node', [BIN, 'serve', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const ready = await new Promise<string>((res, rej) => {
+      let out = '';
+      server.stdout?.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (/dubd: ready/.test(out)) res(out);
+      });
+      server.once('exit', (code) => rej(new Error(`server exited ${code}`)));
+    });
+    rtmpPort = Number(/rtmp=(\d+)/.exec(ready)?.[1]);
+    httpPort = Number(/http=(\d+)/.exec(ready)?.[1]);
+    const publishing = publish(sample.path, rtmpPort, KEY);
+    const base = `http://127.0.0.1:${httpPort}/live/show`;
+    await waitFor('the master playlist', async () => ((await fetch(`${base}/index.m3u8`)).ok ? true : undefined));
+    const ws = new WebSocket(`ws://127.0.0.1:${httpPort}/live/show/events`);
+    ws.on('message', (m: Buffer) => events.push(JSON.parse(m.toString()) as LiveEvent));
+    publishCode = await publishing;
+    await waitFor('the end of the es playlist', async () => ((await (await fetch(`${base}/audio_es/index.m3u8`)).text()).includes('#EXT-X-ENDLIST') ? true : undefined));
+    ws.close();
+  }, 120_000);
+
+  afterAll(() => {
+    if (server.exitCode === null) server.kill('SIGKILL');
+  });
+
+  it('publishes a master playlist with the copied video, a rendition per language and subtitles', async () => {
+    expect(publishCode).toBe(0);
+    const master = await (await fetch(`http://127.0.0.1:${httpPort}/live/show/index.m3u8`)).text();
+    expect(master).toMatch(/TYPE=AUDIO.*LANGUAGE="es".*DEFAULT=YES/);
+    expect(master).toMatch(/TYPE=AUDIO.*LANGUAGE="pt"/);
+    expect(master).toMatch(/TYPE=AUDIO.*LANGUAGE="en"/);
+    expect(master).toMatch(/TYPE=SUBTITLES.*LANGUAGE="es"/);
+    expect(master).toMatch(/EXT-X-STREAM-INF:.*avc1/);
+  });
+
+  it('the Spanish rendition holds speech where the source did', async () => {
+    const playlist = join(dir, 'data', 'live', 'show', 'audio_es', 'index.m3u8');
+    const wav = join(dir, 'es.wav');
+    await execFileAsync('ffmpeg', ['-v', 'error', '-i', playlist, '-ac', '1', '-ar', '16000', '-y', wav]);
+    const vad = await SileroVad.load();
+    try {
+      const regions = speechRegions(await decodeMono16k(wav), (w) => vad.confidence(w) > 0.5);
+      // hlsListSize 60 keeps every segment; the rendition may start up to a few hundred ms off the source.
+      for (const s of sample.sentences) {
+        expect(regions.some((r) => r.startMs < s.endMs + 600 && r.endMs > s.startMs - 600), `speech near "${s.text}"`).toBe(true);
+      }
+    } finally {
+      await vad.close();
+    }
+  });
+
+  it('streams transcripts, translations and dubs with their lag on the event feed', () => {
+    const finals = events.filter((e) => e.type === 'transcript' && e.isFinal);
+    const translations = events.filter((e): e is Extract<LiveEvent, { type: 'translation' }> => e.type === 'translation');
+    const dubs = events.filter((e): e is Extract<LiveEvent, { type: 'dub' }> => e.type === 'dub');
+    expect(finals.length).toBeGreaterThanOrEqual(2);
+    expect(shareOfWords(translations.filter((t) => t.lang === 'es').map((t) => t.text).join(' '), SPANISH_WORDS)).toBeGreaterThan(0.1);
+    expect(new Set(dubs.map((d) => d.lang))).toEqual(new Set(['es', 'pt']));
+    for (const d of dubs) expect(d.lagMs).toBeGreaterThan(0);
+  });
+
+  it('refuses a publish with an unknown key, and counts it', async () => {
+    const code = await publish(sample.path, rtmpPort, 'not-a-valid-key-000000');
+    expect(code).not.toBe(0);
+    const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+    expect(metrics).toMatch(/dubd_publish_refused_total \d*[1-9]/);
+  });
+
+  it('shuts down on SIGTERM with exit code 0 and leaves no child process', async () => {
+    const pid = server.pid!;
+    server.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => server.once('exit', r));
+    expect(code).toBe(0);
+    const { stdout } = await execFileAsync('ps', ['-o', 'pid=', '--ppid', String(pid)]).catch(() => ({ stdout: '' }));
+    expect(stdout.trim()).toBe('');
+  });
+});
