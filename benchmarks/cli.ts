@@ -7,8 +7,9 @@ import { progressBar } from '../cli/progress.js';
 import { DubdError } from '../pipeline/errors.js';
 import { latencyBenchmark } from './latency.js';
 import { batchBenchmark } from './batch.js';
+import { glassBenchmark } from './glass.js';
 
-const USAGE = 'dubd bench latency [--duration 60] | batch [--minutes 10] [--to es]';
+const USAGE = 'dubd bench latency [--duration 60] | batch [--minutes 10] [--to es] | glass [--duration 60]';
 
 export function machine(): string {
   const c = cpus();
@@ -41,6 +42,12 @@ export async function benchCommand(args: string[], io: CliIo): Promise<number> {
       bar.stop();
       io.stdout.write(`| input | targets | segments | wall | speed | peak RSS |\n|---|---|---|---|---|---|\n`);
       io.stdout.write(`| ${r.durationS.toFixed(0)} s real speech | ${r.targets.join(',')} | ${r.segments} | ${r.wallS.toFixed(1)} s | ${r.speedX}× real time | ${r.peakRssMb} MB |\n`);
+      return 0;
+    }
+    case 'glass': {
+      const r = await glassBenchmark({ dir, durationS: Number(values.duration ?? 60), log: say });
+      io.stdout.write('| units | HLS listed p50 | p95 | max | dub lag p50 | p95 | late-shifted | missed | ingest drops | A/V offset |\n|---|---|---|---|---|---|---|---|---|---|\n');
+      io.stdout.write(`| ${r.units} | ${r.hlsListed.p50Ms} ms | ${r.hlsListed.p95Ms} ms | ${r.hlsListed.maxMs} ms | ${r.dubLag.p50Ms} ms | ${r.dubLag.p95Ms} ms | ${r.shifted} | ${r.missed} | ${r.dropped} | ${r.avOffsetMs?.toFixed(2) ?? 'n/a'} ms |\n`);
       return 0;
     }
     default:

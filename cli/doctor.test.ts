@@ -1,30 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { Writable } from 'node:stream';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { doctorCommand } from './doctor.js';
-import type { CliIo } from './io.js';
+import { fakeIo } from '../test/cli-io.js';
 import type { ProbeResult } from '../collections/system-engines.js';
-
-function fakeIo(): { io: CliIo; out: () => string; err: () => string } {
-  const chunks = { out: '', err: '' };
-  const sink = (key: 'out' | 'err'): Writable =>
-    new Writable({
-      write(chunk: Buffer, _enc, cb) {
-        chunks[key] += chunk.toString();
-        cb();
-      },
-    });
-  const cwd = mkdtempSync(join(tmpdir(), 'dubd-doctor-'));
-  return { io: { stdout: sink('out'), stderr: sink('err'), env: { PATH: process.env.PATH }, cwd }, out: () => chunks.out, err: () => chunks.err };
-}
 
 const installedHere = ['ffmpeg', 'ffprobe', 'espeak-ng', 'pocketsphinx', 'apertium', 'silero-vad'];
 
 describe('dubd doctor', () => {
   it('reports the Debian and npm engines installed on this machine as ok, with versions, and exits 0', async () => {
-    const { io, out } = fakeIo();
+    const { io, out } = fakeIo('doctor', { PATH: process.env.PATH });
     expect(await doctorCommand([], io)).toBe(0);
     const lines = out().split('\n');
     for (const id of installedHere) {
@@ -35,7 +20,7 @@ describe('dubd doctor', () => {
   });
 
   it('--json prints parseable rows with a version for every engine that is ok', async () => {
-    const { io, out } = fakeIo();
+    const { io, out } = fakeIo('doctor', { PATH: process.env.PATH });
     expect(await doctorCommand(['--json'], io)).toBe(0);
     const report = JSON.parse(out()) as { ok: boolean; engines: ProbeResult[] };
     expect(report.ok).toBe(true);
@@ -50,7 +35,7 @@ describe('dubd doctor', () => {
   });
 
   it('exits 1 when an engine the configured pipeline needs is missing, and says how to install it', async () => {
-    const { io, out } = fakeIo();
+    const { io, out } = fakeIo('doctor', { PATH: process.env.PATH });
     const config = join(io.cwd, 'dubd.json');
     writeFileSync(config, JSON.stringify({ asr: { pocketsphinx: { hmm: '/nonexistent/en-us' } } }));
     expect(await doctorCommand(['--json', '--config', config], io)).toBe(1);
@@ -61,7 +46,7 @@ describe('dubd doctor', () => {
   });
 
   it('an unknown option is an INVALID_ARGUMENT error', async () => {
-    const { io } = fakeIo();
+    const { io } = fakeIo('doctor', { PATH: process.env.PATH });
     await expect(doctorCommand(['--frobnicate'], io)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 });

@@ -44,6 +44,8 @@ const mtSchema = z.object({
   clauseMinWords: z.number().int().min(2).default(6),
   /** ...and the ASR saw a pause of at least this long between words. */
   clausePauseMs: z.number().int().min(0).default(150),
+  /** ...or, failing a pause, once the clause is this long (a live dub must not wait for a whole long sentence). */
+  clauseMaxMs: z.number().int().min(1000).default(3000),
 });
 
 const ttsSchema = z.object({

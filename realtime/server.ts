@@ -62,7 +62,9 @@ export class DubdServer {
         liveDir: this.liveDir,
         feedOf: (name) => this.sessions.get(name)?.events,
         metrics: this.metrics,
-        status: () => ({ sessions: [...this.sessions.values()].map((s) => ({ name: s.name, startedAt: s.startedAt, viewers: s.events.size, ...s.pipelineMetrics.toJSON() })) }),
+        status: () => ({
+          sessions: [...this.sessions.values()].map((s) => ({ name: s.name, to: s.targets, startedAt: s.startedAt, eventSubscribers: s.events.size, avOffsetMs: s.avOffsetMs, ...s.pipelineMetrics.toJSON() })),
+        }),
       },
     });
     this.rtmp = await RtmpIngest.start({

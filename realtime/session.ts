@@ -17,6 +17,7 @@ import type { Providers, VadProvider } from '../pipeline/providers/types.js';
 import { decodeLive } from '../ingest/live-decode.js';
 import { HlsPackager } from './hls/packager.js';
 import { EventFeed } from './events.js';
+import { FrameHub, type AudioSubscription } from './frame-hub.js';
 import type { LiveMetrics } from './metrics.js';
 import { isAbortError } from '../pipeline/errors.js';
 
@@ -45,6 +46,8 @@ export class LiveSession {
   private packager: HlsPackager | undefined;
   private running: Promise<void> = Promise.resolve();
   private readonly tracksDone: Promise<void>[] = [];
+  /** The mixed track of each target language, for WebRTC viewers. */
+  private hubs: FrameHub[] = [];
   private closed = false;
 
   private constructor(private readonly opts: LiveSessionOptions) {
@@ -60,6 +63,21 @@ export class LiveSession {
 
   get name(): string {
     return this.opts.name;
+  }
+
+  /** Measured offset of the video against the dubbed audio in the HLS output, once known. */
+  get avOffsetMs(): number | undefined {
+    return this.packager?.avOffsetMs;
+  }
+
+  get targets(): string[] {
+    return this.opts.targets;
+  }
+
+  /** A viewer's own feed of the dubbed program audio in `lang`, or undefined for a language not dubbed. */
+  subscribe(lang: string): AudioSubscription | undefined {
+    const i = this.opts.targets.indexOf(lang);
+    return i < 0 ? undefined : this.hubs[i]?.subscribe();
   }
 
   static async start(opts: LiveSessionOptions): Promise<LiveSession> {
@@ -87,6 +105,7 @@ export class LiveSession {
     const holdFrames = Math.ceil((cfg.live.dubDeadlineMs + 2000) / FRAME_MS);
     const programs = targets.map(() => new Channel<AudioFrame>({ capacity: holdFrames, policy: 'drop-oldest' }));
     const dubs = targets.map(() => new Channel<SynthAudioFrame>({ capacity: 256, policy: 'drop-oldest' }));
+    this.hubs = targets.map(() => new FrameHub());
     const teeProgram = (async () => {
       try {
         for await (const f of decode.program) for (const c of programs) await c.push(f);
@@ -101,7 +120,7 @@ export class LiveSession {
       original: undefined,
       tracks: targets.map((lang, i) => ({
         lang,
-        frames: this.tracked(mixLive(programs[i], cfg.mix, {
+        frames: this.hubs[i].tap(this.tracked(mixLive(programs[i], cfg.mix, {
           deadlineMs: cfg.live.dubDeadlineMs,
           lateShiftMs: cfg.live.lateShiftMs,
           pollDub: () => dubs[i].poll(),
@@ -116,7 +135,7 @@ export class LiveSession {
           },
           now: () => this.clock.now(),
           signal,
-        })),
+        }))),
       })),
       sourceLanguage: cfg.sourceLanguage,
       segmentSeconds: cfg.live.hlsSegmentSeconds,
@@ -203,6 +222,7 @@ export class LiveSession {
     this.controller.abort();
     await this.running;
     await this.packager?.close();
+    for (const h of this.hubs) h.close();
     await this.opts.vad.close();
     this.events.publish({ type: 'state', state: 'ended' });
     this.events.close();

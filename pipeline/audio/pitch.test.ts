@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { estimateF0, medianF0 } from './pitch.js';
 import { resample } from './resample.js';
 import { decodeWav } from './wav.js';
+import { bestOf } from '../../test/timing.js';
 
 function sine(hz: number, sampleRate: number, seconds: number, amp = 0.5): Float32Array {
   const out = new Float32Array(Math.round(sampleRate * seconds));
@@ -25,17 +26,6 @@ function espeak(text: string, args: string[] = []): Float32Array {
   return decodeWav(execFileSync('espeak-ng', [...args, '--stdout', text])).samples;
 }
 
-/** Best of `runs` timings, in ms: the least disturbed by other work on the machine. */
-function bestOf(runs: number, f: () => unknown): number {
-  for (let i = 0; i < 3; i++) f();
-  let best = Infinity;
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    f();
-    best = Math.min(best, performance.now() - t0);
-  }
-  return best;
-}
 
 const SENTENCE = 'The quick brown fox jumps over the lazy dog. This is a test of the dubbing server.';
 

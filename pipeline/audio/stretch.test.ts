@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { medianF0 } from './pitch.js';
 import { timeStretch } from './stretch.js';
 import { decodeWav } from './wav.js';
+import { bestOf } from '../../test/timing.js';
 
 const SR = 22050;
 
@@ -12,16 +13,6 @@ function sine(hz: number, sampleRate: number, seconds: number, amp = 0.5): Float
   return out;
 }
 
-function bestOf(runs: number, f: () => unknown): number {
-  for (let i = 0; i < 3; i++) f();
-  let best = Infinity;
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    f();
-    best = Math.min(best, performance.now() - t0);
-  }
-  return best;
-}
 
 describe('timeStretch', () => {
   let speech: Float32Array;

@@ -8,6 +8,11 @@ import type { Word } from '../frames.js';
 export interface ClausePolicy {
   minWords: number;
   pauseMs: number;
+  /**
+   * A clause running longer than this is cut at its widest gap even without a real pause: a live dub is
+   * placed at its clause's start, so an unbounded clause would miss the live deadline.
+   */
+  maxClauseMs: number;
 }
 
 /**
@@ -21,6 +26,17 @@ export function nextClauseCut(stable: Word[], from: number, policy: ClausePolicy
   for (let i = from + policy.minWords; i <= stable.length - 2; i += 1) {
     const gap = stable[i].startMs - stable[i - 1].endMs;
     if (gap >= policy.pauseMs) cut = i;
+  }
+  if (cut !== undefined || stable.length - from < 4) return cut;
+  if (stable[stable.length - 1].endMs - stable[from].startMs <= policy.maxClauseMs) return undefined;
+  // Too long without a pause: the widest gap that leaves two words on each side.
+  let widest = -Infinity;
+  for (let i = from + 2; i <= stable.length - 2; i += 1) {
+    const gap = stable[i].startMs - stable[i - 1].endMs;
+    if (gap > widest) {
+      widest = gap;
+      cut = i;
+    }
   }
   return cut;
 }

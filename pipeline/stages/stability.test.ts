@@ -48,15 +48,21 @@ describe('nextClauseCut', () => {
 
   it('cuts at the last pause once enough words are stable', () => {
     const words = timed([0, 10, 10, 10, 300, 10, 10, 10]);
-    expect(nextClauseCut(words, 0, { minWords: 3, pauseMs: 150 })).toBe(4);
+    expect(nextClauseCut(words, 0, { minWords: 3, pauseMs: 150, maxClauseMs: 60_000 })).toBe(4);
   });
 
   it('does not cut without a pause, or too few words', () => {
-    expect(nextClauseCut(timed([0, 10, 10, 10, 10, 10]), 0, { minWords: 3, pauseMs: 150 })).toBeUndefined();
-    expect(nextClauseCut(timed([0, 300, 10]), 0, { minWords: 3, pauseMs: 150 })).toBeUndefined();
+    expect(nextClauseCut(timed([0, 10, 10, 10, 10, 10]), 0, { minWords: 3, pauseMs: 150, maxClauseMs: 60_000 })).toBeUndefined();
+    expect(nextClauseCut(timed([0, 300, 10]), 0, { minWords: 3, pauseMs: 150, maxClauseMs: 60_000 })).toBeUndefined();
   });
 
   it('leaves at least two words for the rest of the segment', () => {
-    expect(nextClauseCut(timed([0, 10, 10, 10, 10, 300]), 0, { minWords: 3, pauseMs: 150 })).toBeUndefined();
+    expect(nextClauseCut(timed([0, 10, 10, 10, 10, 300]), 0, { minWords: 3, pauseMs: 150, maxClauseMs: 60_000 })).toBeUndefined();
+  });
+
+  it('cuts a clause that runs past maxClauseMs at its widest gap, even without a pause', () => {
+    const words = timed([0, 10, 10, 60, 10, 10, 10, 10, 10, 10]); // 10 words × 200 ms, one 60 ms gap
+    expect(nextClauseCut(words, 0, { minWords: 3, pauseMs: 150, maxClauseMs: 1500 })).toBe(3);
+    expect(nextClauseCut(words, 0, { minWords: 3, pauseMs: 150, maxClauseMs: 60_000 })).toBeUndefined();
   });
 });

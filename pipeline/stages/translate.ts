@@ -61,7 +61,7 @@ export function translateStage(provider: MtProvider, opts: TranslateOptions): St
       }
       const words = frame.stableWords;
       if (!frame.isFinal) {
-        const cut = nextClauseCut(words, done, { minWords: opts.cfg.clauseMinWords, pauseMs: opts.cfg.clausePauseMs });
+        const cut = nextClauseCut(words, done, { minWords: opts.cfg.clauseMinWords, pauseMs: opts.cfg.clausePauseMs, maxClauseMs: opts.cfg.clauseMaxMs });
         if (cut === undefined) continue;
         const clause = words.slice(done, cut);
         const startMs = done === 0 ? frame.startMs : clause[0].startMs;

@@ -1,0 +1,118 @@
+/**
+ * Glass-to-glass latency of the live server, measured from outside over real sockets: ffmpeg publishes real
+ * speech over RTMP as OBS does (H.264 2-s GOP, AAC 48 kHz stereo); a reader polls the dubbed HLS rendition
+ * and the event feed. Per dub unit: wall time from the end of its source utterance leaving the publisher
+ * to the HLS segment holding the dub's first sample being listed.
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { defaultConfig, type DubdConfig } from '../config/schema.js';
+import { silentLogger } from '../config/logger.js';
+import { DubdServer } from '../realtime/server.js';
+import { FfmpegProcess } from '../pipeline/media/ffmpeg.js';
+import type { LiveEvent } from '../realtime/events.js';
+import { summarize, type LagSummary } from '../pipeline/outputs/report.js';
+import { realSpeech } from './corpus.js';
+
+const KEY = 'benchmark-key-0123456789';
+
+export interface GlassResult {
+  units: number;
+  hlsListed: LagSummary;
+  dubLag: LagSummary;
+  missed: number;
+  shifted: number;
+  dropped: number;
+  avOffsetMs: number | undefined;
+}
+
+interface Segment { seq: number; startMs: number; endMs: number; listedAt: number }
+
+export async function glassBenchmark(opts: { dir: string; durationS?: number; cfg?: DubdConfig; log?: (s: string) => void }): Promise<GlassResult> {
+  const log = opts.log ?? (() => undefined);
+  await mkdir(opts.dir, { recursive: true });
+  const speech = await realSpeech(opts.dir, { minDurationS: opts.durationS ?? 60, name: `replay-${opts.durationS ?? 60}s.wav` });
+  const video = join(opts.dir, `glass-${opts.durationS ?? 60}s.mp4`);
+  await new FfmpegProcess(['-i', speech, '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25', '-shortest', '-map', '1:v', '-map', '0:a', '-c:v', 'libx264', '-preset', 'veryfast', '-g', '50', '-c:a', 'aac', '-ar', '48000', '-ac', '2', '-y', video]).done;
+  const dataDir = join(opts.dir, 'glass-data');
+  await rm(dataDir, { recursive: true, force: true });
+  const base = opts.cfg ?? defaultConfig;
+  const cfg: DubdConfig = { ...base, dataDir, live: { ...base.live, host: '127.0.0.1', rtmpPort: 0, httpPort: 0, hlsListSize: 600, streams: [{ name: 'bench', key: KEY, to: ['es'] }] } };
+  const server = await DubdServer.start(cfg, silentLogger);
+  const events: { at: number; e: LiveEvent }[] = [];
+  const segments = new Map<number, Segment>();
+  let publishAt = 0;
+  try {
+    const http = `http://127.0.0.1:${server.httpPort}/live/bench`;
+    log(`glass: publishing ${video} over RTMP`);
+    const publisher = spawn('ffmpeg', ['-v', 'error', '-re', '-i', video, '-c', 'copy', '-f', 'flv', `rtmp://127.0.0.1:${server.rtmpPort}/live/${KEY}`], { stdio: 'ignore' });
+    publishAt = performance.now();
+    const published = new Promise<void>((r) => publisher.on('close', () => r()));
+    let ws: WebSocket | undefined;
+    let ended = false;
+    void published.then(() => (ended = true));
+    // Poll the playlist every 50 ms: note when each segment is first listed and what media time it covers.
+    const giveUpAt = performance.now() + ((opts.durationS ?? 60) * 2 + 60) * 1000;
+    for (;;) {
+      const text = await fetch(`${http}/audio_es/index.m3u8`)
+        .then((r) => (r.ok ? r.text() : ''))
+        .catch(() => '');
+      if (text) {
+        parsePlaylist(text, segments, performance.now());
+        if (!ws) {
+          ws = new WebSocket(`ws://127.0.0.1:${server.httpPort}/live/bench/events`);
+          ws.on('message', (m: Buffer) => events.push({ at: performance.now(), e: JSON.parse(m.toString()) as LiveEvent }));
+          ws.on('error', () => undefined);
+        }
+      }
+      if (ended && text.includes('#EXT-X-ENDLIST')) break;
+      if (performance.now() > giveUpAt) throw new Error('glass: the dubbed HLS playlist never ended');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    ws?.close();
+    const status = (await (await fetch(`http://127.0.0.1:${server.httpPort}/api/status`)).json().catch(() => ({}))) as { sessions?: { avOffsetMs?: number; counters?: Record<string, number> }[] };
+    const counters = status.sessions?.[0]?.counters ?? {};
+    const ends = new Map<string, number>();
+    for (const { e } of events) if (e.type === 'translation') ends.set(e.unitId, e.endMs);
+    const listed: number[] = [];
+    const lags: number[] = [];
+    for (const { e } of events) {
+      if (e.type !== 'dub') continue;
+      if (e.lagMs !== undefined) lags.push(e.lagMs);
+      const seg = [...segments.values()].find((s) => e.placedStartMs >= s.startMs && e.placedStartMs < s.endMs);
+      const endMs = ends.get(e.unitId);
+      if (seg && endMs !== undefined) listed.push(Math.round(seg.listedAt - (publishAt + endMs)));
+    }
+    return {
+      units: listed.length,
+      hlsListed: summarize(listed),
+      dubLag: summarize(lags),
+      missed: counters['dubs.missedDeadline'] ?? 0,
+      shifted: counters['dubs.shiftedLate'] ?? 0,
+      dropped: counters['ingest.dropped'] ?? 0,
+      avOffsetMs: status.sessions?.[0]?.avOffsetMs,
+    };
+  } finally {
+    await server.close();
+  }
+}
+
+/** Media segments with cumulative start times (with -copyts the rendition starts at source time 0). */
+function parsePlaylist(text: string, into: Map<number, Segment>, now: number): void {
+  const lines = text.split('\n');
+  let seq = Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(text)?.[1] ?? 0);
+  let duration = 0;
+  for (const line of lines) {
+    if (line.startsWith('#EXTINF:')) duration = Number(line.slice(8).split(',')[0]) * 1000;
+    else if (line && !line.startsWith('#')) {
+      if (!into.has(seq)) {
+        const prev = into.get(seq - 1);
+        const startMs = prev ? prev.endMs : seq === 0 ? 0 : NaN;
+        into.set(seq, { seq, startMs, endMs: startMs + duration, listedAt: now });
+      }
+      seq += 1;
+    }
+  }
+}

@@ -1,0 +1,383 @@
+/**
+ * WHEP playback (WebRTC-HTTP Egress Protocol) of a live session's dubbed audio, transport-independent:
+ * realtime/http.ts maps POST /whep/<name> → offer(), DELETE /whep/resource/<id> → delete().
+ * One werift RTCPeerConnection per viewer; each viewer pulls its own bounded feed, encodes 20 ms Opus and
+ * sends RTP. No trickle ICE: the answer carries all candidates, so one HTTP round trip is enough.
+ */
+import { randomInt, randomUUID } from 'node:crypto';
+import { Encoder } from '@evan/opus';
+import type { Logger } from 'pino';
+import {
+  MediaStream,
+  MediaStreamTrack,
+  RTCPeerConnection,
+  RtpHeader,
+  RtpPacket,
+  useOPUS,
+  useVP8,
+  type RTCRtpTransceiver,
+} from 'werift';
+import { DubdError, InvalidStateError, toError } from '../pipeline/errors.js';
+import type { AudioFrame } from '../pipeline/frames.js';
+
+/** A viewer's own bounded (drop-oldest) feed of program audio; close() must end the iteration. */
+export interface AudioSubscription extends AsyncIterable<AudioFrame> {
+  close(): void;
+}
+
+export interface WhepServerOptions {
+  source: (name: string, lang: string) => AudioSubscription | undefined;
+  log: Logger;
+  /** Extra host candidates (loopback is excluded by werift by default): tests pass ['127.0.0.1']. */
+  iceAdditionalHostAddresses?: string[];
+  /** Default 200. */
+  maxViewers?: number;
+  /** A viewer with no RTCP and no connection-state change for this long is dropped. Default 30 000. */
+  idleTimeoutMs?: number;
+}
+
+interface Viewer {
+  id: string;
+  name: string;
+  lang: string;
+  pc: RTCPeerConnection;
+  track: MediaStreamTrack;
+  tx: RTCRtpTransceiver;
+  sub: AudioSubscription;
+  closed: boolean;
+  lastActivityMs: number;
+}
+
+const MAX_SDP_BYTES = 64 * 1024;
+const GATHER_TIMEOUT_MS = 5_000;
+const NEGOTIATE_TIMEOUT_MS = 10_000;
+const OPUS_RATES = new Set([8000, 12000, 16000, 24000, 48000]);
+const RTP_TICKS_PER_PACKET = 960; // Opus RTP clock is always 48 kHz: 20 ms = 960 ticks
+
+export class WhepServer {
+  private readonly opts: Required<Omit<WhepServerOptions, 'iceAdditionalHostAddresses'>> &
+    Pick<WhepServerOptions, 'iceAdditionalHostAddresses'>;
+  private readonly log: Logger;
+  private readonly live = new Map<string, Viewer>();
+  /** Offers still negotiating: they hold a viewer slot and are torn down by close(). */
+  private readonly negotiating = new Set<Viewer>();
+  private watchdog: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(opts: WhepServerOptions) {
+    this.opts = { maxViewers: 200, idleTimeoutMs: 30_000, ...opts };
+    this.log = opts.log.child({ component: 'whep' });
+  }
+
+  get viewers(): number {
+    return this.live.size;
+  }
+
+  async offer(name: string, lang: string, sdpOffer: string): Promise<{ id: string; answer: string }> {
+    if (this.closed) throw new InvalidStateError('WHEP server is closed');
+    if (this.live.size + this.negotiating.size >= this.opts.maxViewers) {
+      throw new DubdError('INVALID_STATE', `too many viewers (max ${this.opts.maxViewers})`, { retryable: true });
+    }
+    checkOffer(sdpOffer);
+    let sub: AudioSubscription | undefined;
+    try {
+      sub = this.opts.source(name, lang);
+    } catch (err) {
+      throw new DubdError('INTERNAL', `cannot subscribe to ${name}/${lang}`, { cause: err });
+    }
+    if (!sub) throw new DubdError('INPUT_NOT_FOUND', `no live stream "${name}" with language "${lang}"`);
+
+    const pc = new RTCPeerConnection({
+      iceServers: [],
+      iceAdditionalHostAddresses: this.opts.iceAdditionalHostAddresses,
+      bundlePolicy: 'max-bundle',
+      // VP8 only so that an audio+video offer gets its video m-line rejected instead of failing negotiation.
+      codecs: { audio: [useOPUS()], video: [useVP8()] },
+    });
+    const track = new MediaStreamTrack({ kind: 'audio' });
+    // A stream id puts a=msid in the answer: browser players read event.streams[0].
+    const tx = pc.addTransceiver(track, { direction: 'sendonly', streams: [new MediaStream([track])] });
+    const v: Viewer = { id: randomUUID(), name, lang, pc, track, tx, sub, closed: false, lastActivityMs: performance.now() };
+    this.negotiating.add(v);
+    let answer: string;
+    try {
+      answer = await withTimeout(this.negotiate(v, sdpOffer), NEGOTIATE_TIMEOUT_MS, 'WHEP negotiation timed out');
+      if (v.closed) throw new InvalidStateError('closed');
+    } catch (err) {
+      this.negotiating.delete(v);
+      const closedMeanwhile = v.closed;
+      await this.teardown(v, 'negotiation failed');
+      // close() pulled the peer from under werift: report that, not werift's complaint about it.
+      throw closedMeanwhile ? new InvalidStateError('WHEP server closed during negotiation') : err;
+    }
+    this.negotiating.delete(v);
+    this.live.set(v.id, v);
+    this.watch(v);
+    this.startWatchdog();
+    this.log.info({ id: v.id, name, lang, viewers: this.live.size }, 'whep viewer added');
+    return { id: v.id, answer };
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const v = this.live.get(id);
+    if (!v) return false;
+    await this.teardown(v, 'deleted');
+    return true;
+  }
+
+  /** Idempotent: closes every peer and subscription, including offers still negotiating. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.stopWatchdog();
+    const all = [...this.live.values(), ...this.negotiating];
+    await Promise.all(all.map((v) => this.teardown(v, 'server closed')));
+  }
+
+  private async negotiate(v: Viewer, sdpOffer: string): Promise<string> {
+    try {
+      await v.pc.setRemoteDescription({ type: 'offer', sdp: sdpOffer });
+    } catch (err) {
+      throw invalidOffer(`werift rejected it: ${toError(err).message}`, err);
+    }
+    // werift accepts much that is not a usable offer: make sure our audio sender got an m-line and Opus.
+    const codec = v.tx.codecs[0];
+    if (v.tx.mid === null || v.tx.mid === undefined || !codec || codec.mimeType.toLowerCase() !== 'audio/opus') {
+      throw invalidOffer('no audio section with Opus was negotiated');
+    }
+    try {
+      await v.pc.setLocalDescription(await v.pc.createAnswer());
+    } catch (err) {
+      throw new DubdError('INTERNAL', `cannot create the WHEP answer: ${toError(err).message}`, { cause: err });
+    }
+    if (!(await waitGathered(v.pc, GATHER_TIMEOUT_MS))) {
+      this.log.warn({ id: v.id }, 'whep ICE gathering incomplete; answering with the candidates so far');
+    }
+    const sdp = v.pc.localDescription?.sdp;
+    if (!sdp) throw new DubdError('INTERNAL', 'werift produced no local description');
+    return fixAnswer(sdp, v.tx.mid);
+  }
+
+  private watch(v: Viewer): void {
+    v.pc.connectionStateChange.subscribe((state) => {
+      v.lastActivityMs = performance.now();
+      this.log.debug({ id: v.id, state }, 'whep connection state');
+      if (state === 'failed' || state === 'closed') void this.teardown(v, `connection ${state}`);
+    });
+    // Receiver reports from the viewer prove it is still there (browsers send them every second or so).
+    v.tx.sender.onRtcp.subscribe(() => {
+      v.lastActivityMs = performance.now();
+    });
+    this.sendLoop(v).catch((err: unknown) => {
+      this.log.warn({ id: v.id, err: toError(err).message }, 'whep sender stopped');
+      void this.teardown(v, 'sender failed');
+    });
+  }
+
+  /** Feed → 20 ms Opus → RTP. Frames that arrive before DTLS is up are dropped: no stale burst later. */
+  private async sendLoop(v: Viewer): Promise<void> {
+    const packer = new OpusPacketizer();
+    let seq = randomInt(0, 0x10000);
+    let ts = randomInt(0, 0x100000000);
+    let marker = true;
+    let nextPtsMs: number | undefined;
+    let sendErrors = 0;
+    for await (const frame of v.sub) {
+      if (v.closed) break;
+      if (v.pc.connectionState !== 'connected') {
+        packer.reset();
+        nextPtsMs = undefined;
+        marker = true;
+        continue;
+      }
+      // The drop-oldest feed skipped frames: jump the RTP clock so the viewer conceals instead of squeezing.
+      const frameMs = (frame.samples.length / frame.channels / frame.sampleRate) * 1000;
+      if (nextPtsMs !== undefined && frame.ptsMs - nextPtsMs >= 20) {
+        ts = (ts + Math.round((frame.ptsMs - nextPtsMs) / 20) * RTP_TICKS_PER_PACKET) >>> 0;
+        packer.reset();
+        marker = true;
+      }
+      nextPtsMs = frame.ptsMs + frameMs;
+      for (const payload of packer.push(frame)) {
+        const header = new RtpHeader({
+          payloadType: v.tx.sender.codec?.payloadType ?? 111,
+          sequenceNumber: seq,
+          timestamp: ts,
+          marker,
+          ssrc: v.tx.sender.ssrc,
+        });
+        seq = (seq + 1) & 0xffff;
+        ts = (ts + RTP_TICKS_PER_PACKET) >>> 0;
+        marker = false;
+        try {
+          await v.tx.sender.sendRtp(new RtpPacket(header, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)));
+        } catch (err) {
+          if (v.closed) return;
+          if (sendErrors++ === 0) this.log.warn({ id: v.id, err: toError(err).message }, 'whep RTP send failed');
+        }
+      }
+    }
+  }
+
+  private async teardown(v: Viewer, reason: string): Promise<void> {
+    if (v.closed) return;
+    v.closed = true;
+    const wasLive = this.live.delete(v.id);
+    if (this.live.size === 0) this.stopWatchdog();
+    try {
+      v.sub.close();
+    } catch (err) {
+      this.log.warn({ id: v.id, err: toError(err).message }, 'whep subscription close failed');
+    }
+    v.track.stop();
+    try {
+      await v.pc.close();
+    } catch (err) {
+      this.log.warn({ id: v.id, err: toError(err).message }, 'whep peer close failed');
+    }
+    if (wasLive) this.log.info({ id: v.id, reason, viewers: this.live.size }, 'whep viewer removed');
+  }
+
+  private startWatchdog(): void {
+    if (this.watchdog) return;
+    const every = Math.max(100, Math.min(5_000, this.opts.idleTimeoutMs / 3));
+    this.watchdog = setInterval(() => {
+      const now = performance.now();
+      for (const v of this.live.values()) {
+        if (now - v.lastActivityMs > this.opts.idleTimeoutMs) void this.teardown(v, 'idle');
+      }
+    }, every);
+    this.watchdog.unref(); // never keeps the process alive on its own
+  }
+
+  private stopWatchdog(): void {
+    clearInterval(this.watchdog);
+    this.watchdog = undefined;
+  }
+}
+
+/** Float32 frames of any length → 20 ms s16le chunks → Opus packets; (re)creates the encoder per format. */
+class OpusPacketizer {
+  private encoder: Encoder | undefined;
+  private rate = 0;
+  private channels = 0;
+  private pcm = new Int16Array(0);
+  private fill = 0;
+
+  reset(): void {
+    this.fill = 0;
+  }
+
+  push(frame: AudioFrame): Uint8Array[] {
+    if (frame.sampleRate !== this.rate || frame.channels !== this.channels) this.configure(frame);
+    const out: Uint8Array[] = [];
+    const src = frame.samples;
+    for (let i = 0; i < src.length; i++) {
+      const s = Math.max(-1, Math.min(1, src[i]));
+      this.pcm[this.fill++] = s < 0 ? s * 0x8000 : s * 0x7fff;
+      if (this.fill === this.pcm.length) {
+        // Int16Array is host-endian; every platform Node ships on is little-endian, which is what Opus wants.
+        out.push(this.encoder!.encode(new Uint8Array(this.pcm.buffer)));
+        this.fill = 0;
+      }
+    }
+    return out;
+  }
+
+  private configure(frame: AudioFrame): void {
+    if (!OPUS_RATES.has(frame.sampleRate) || (frame.channels !== 1 && frame.channels !== 2)) {
+      throw new DubdError('INVALID_ARGUMENT', `Opus cannot encode ${frame.sampleRate} Hz × ${frame.channels} channels`);
+    }
+    this.rate = frame.sampleRate;
+    this.channels = frame.channels;
+    this.encoder = new Encoder({
+      channels: frame.channels,
+      sample_rate: frame.sampleRate as 8000 | 12000 | 16000 | 24000 | 48000,
+      application: 'audio', // program audio: speech over music and effects
+    });
+    this.pcm = new Int16Array((frame.sampleRate / 50) * frame.channels);
+    this.fill = 0;
+  }
+}
+
+function invalidOffer(why: string, cause?: unknown): DubdError {
+  return new DubdError('INVALID_ARGUMENT', `not an SDP offer with an audio section: ${why}`, { cause });
+}
+
+/** Cheap structural checks before werift sees the text: werift silently accepts plain garbage. */
+function checkOffer(sdp: unknown): void {
+  if (typeof sdp !== 'string' || sdp.length === 0) throw invalidOffer('empty body');
+  if (sdp.length > MAX_SDP_BYTES) throw invalidOffer('too large');
+  const lines = sdp.split(/\r?\n/).filter((l) => l.length > 0);
+  if (lines[0] !== 'v=0') throw invalidOffer('it does not start with v=0');
+  for (const l of lines) if (!/^[a-z]=/.test(l)) throw invalidOffer(`bad line "${l.slice(0, 40)}"`);
+  const sections = splitSections(lines);
+  const session = sections[0];
+  const audio = sections.slice(1).find((s) => /^m=audio [1-9]\d* /.test(s[0]));
+  if (!audio) throw invalidOffer('no active m=audio line');
+  const attr = (prefix: string): boolean => audio.some((l) => l.startsWith(prefix)) || session.some((l) => l.startsWith(prefix));
+  if (!audio.some((l) => /^a=rtpmap:\d+ opus\/48000/i.test(l))) throw invalidOffer('the audio section does not offer Opus');
+  if (!attr('a=ice-ufrag:') || !attr('a=ice-pwd:')) throw invalidOffer('no ICE credentials');
+  if (!attr('a=fingerprint:')) throw invalidOffer('no DTLS fingerprint');
+  if (audio.some((l) => l === 'a=sendonly' || l === 'a=inactive')) throw invalidOffer('the audio section cannot receive');
+}
+
+function splitSections(lines: string[]): string[][] {
+  const sections: string[][] = [[]];
+  for (const l of lines) {
+    if (l.startsWith('m=')) sections.push([]);
+    sections[sections.length - 1].push(l);
+  }
+  return sections;
+}
+
+/**
+ * werift's answer keeps rejected (port 0) m-lines in the BUNDLE group, which Chrome refuses; and it echoes
+ * the offer's Opus fmtp without saying that we send stereo.
+ */
+function fixAnswer(sdp: string, audioMid: string): string {
+  const sections = splitSections(sdp.split('\r\n').filter((l) => l.length > 0));
+  const rejected = new Set<string>();
+  for (const s of sections.slice(1)) {
+    const mid = s.find((l) => l.startsWith('a=mid:'))?.slice(6);
+    if (mid !== undefined && /^m=\S+ 0 /.test(s[0])) rejected.add(mid);
+    if (mid !== audioMid) continue;
+    const pt = /^a=rtpmap:(\d+) opus\//i.exec(s.find((l) => /^a=rtpmap:\d+ opus\//i.test(l)) ?? '')?.[1];
+    if (pt === undefined) continue;
+    const i = s.findIndex((l) => l.startsWith(`a=fmtp:${pt} `));
+    if (i < 0) s.splice(s.findIndex((l) => l.startsWith(`a=rtpmap:${pt} `)) + 1, 0, `a=fmtp:${pt} stereo=1;sprop-stereo=1`);
+    else if (!/stereo=/.test(s[i])) s[i] += ';stereo=1;sprop-stereo=1';
+  }
+  const session = sections[0].map((l) =>
+    l.startsWith('a=group:BUNDLE') ? ['a=group:BUNDLE', ...l.slice(15).split(' ').filter((m) => m && !rejected.has(m))].join(' ') : l,
+  );
+  return [...session, ...sections.slice(1).flat()].join('\r\n') + '\r\n';
+}
+
+/** Resolves true when gathering completes, false after `ms`. */
+function waitGathered(pc: RTCPeerConnection, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      sub.unSubscribe();
+      resolve(false);
+    }, ms);
+    const sub = pc.iceGatheringStateChange.subscribe((state) => {
+      if (state !== 'complete') return;
+      clearTimeout(timer);
+      sub.unSubscribe();
+      resolve(true);
+    });
+    if (pc.iceGatheringState === 'complete') {
+      clearTimeout(timer);
+      sub.unSubscribe();
+      resolve(true);
+    }
+  });
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DubdError('INTERNAL', message, { retryable: true })), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
