@@ -5,6 +5,7 @@ import type { CliIo } from '../cli/io.js';
 import { languages, parseCliArgs } from '../cli/args.js';
 import { progressBar } from '../cli/progress.js';
 import { DubdError } from '../pipeline/errors.js';
+import { loadConfig } from '../config/load.js';
 import { latencyBenchmark } from './latency.js';
 import { batchBenchmark } from './batch.js';
 import { glassBenchmark } from './glass.js';
@@ -22,11 +23,13 @@ export async function benchCommand(args: string[], io: CliIo): Promise<number> {
     USAGE,
   );
   const dir = resolve(io.cwd, values.dir ?? join('benchmarks', 'out'));
+  // DUBD_* env vars and DUBD_CONFIG apply, so settings can be compared run by run.
+  const cfg = loadConfig({ env: io.env });
   const say = (s: string): void => void io.stderr.write(`${s}\n`);
   io.stdout.write(`machine: ${machine()}\ndate: ${new Date().toISOString()}\n`);
   switch (positionals[0]) {
     case 'latency': {
-      const results = await latencyBenchmark({ dir, durationS: Number(values.duration ?? 60), log: say });
+      const results = await latencyBenchmark({ dir, durationS: Number(values.duration ?? 60), cfg, log: say });
       io.stdout.write('| pipeline | units | dub lag p50 | p95 | max | ASR RTF | MT RTF | TTS RTF | VAD RTF |\n|---|---|---|---|---|---|---|---|---|\n');
       for (const r of results) {
         io.stdout.write(`| ${r.name} | ${r.lag.count} | ${r.lag.p50Ms} ms | ${r.lag.p95Ms} ms | ${r.lag.maxMs} ms | ${r.rtf.asr} | ${r.rtf.translate} | ${r.rtf.tts} | ${r.rtf.vad} |\n`);
@@ -38,14 +41,14 @@ export async function benchCommand(args: string[], io: CliIo): Promise<number> {
     }
     case 'batch': {
       const bar = progressBar(io.stderr, 'batch');
-      const r = await batchBenchmark({ dir, minutes: Number(values.minutes ?? 10), targets: languages(values.to ?? 'es'), onProgress: (d, t) => bar.update(d, t) });
+      const r = await batchBenchmark({ dir, cfg, minutes: Number(values.minutes ?? 10), targets: languages(values.to ?? 'es'), onProgress: (d, t) => bar.update(d, t) });
       bar.stop();
       io.stdout.write(`| input | targets | segments | wall | speed | peak RSS |\n|---|---|---|---|---|---|\n`);
       io.stdout.write(`| ${r.durationS.toFixed(0)} s real speech | ${r.targets.join(',')} | ${r.segments} | ${r.wallS.toFixed(1)} s | ${r.speedX}× real time | ${r.peakRssMb} MB |\n`);
       return 0;
     }
     case 'glass': {
-      const r = await glassBenchmark({ dir, durationS: Number(values.duration ?? 60), log: say });
+      const r = await glassBenchmark({ dir, durationS: Number(values.duration ?? 60), cfg, log: say });
       io.stdout.write('| units | HLS listed p50 | p95 | max | dub lag p50 | p95 | late-shifted | missed | ingest drops | A/V offset |\n|---|---|---|---|---|---|---|---|---|---|\n');
       io.stdout.write(`| ${r.units} | ${r.hlsListed.p50Ms} ms | ${r.hlsListed.p95Ms} ms | ${r.hlsListed.maxMs} ms | ${r.dubLag.p50Ms} ms | ${r.dubLag.p95Ms} ms | ${r.shifted} | ${r.missed} | ${r.dropped} | ${r.avOffsetMs?.toFixed(2) ?? 'n/a'} ms |\n`);
       return 0;

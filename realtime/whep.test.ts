@@ -13,10 +13,12 @@ import { WhepServer, type AudioSubscription } from './whep.js';
 
 const LOOPBACK = { iceServers: [], iceAdditionalHostAddresses: ['127.0.0.1'] };
 
-/** A real-time-paced 440 Hz stereo tone, 20 ms frames at 48 kHz, until close(). */
+/** A real-time-paced 440 Hz stereo tone, 20 ms frames at 48 kHz, until close() or `frames` frames. */
 class ToneFeed implements AudioSubscription {
   closed = false;
   private readonly stop = new AbortController();
+
+  constructor(private readonly frames = Infinity) {}
 
   close(): void {
     this.closed = true;
@@ -25,7 +27,7 @@ class ToneFeed implements AudioSubscription {
 
   async *[Symbol.asyncIterator](): AsyncIterator<AudioFrame> {
     const start = performance.now();
-    for (let n = 0; !this.closed; n++) {
+    for (let n = 0; !this.closed && n < this.frames; n++) {
       const samples = new Float32Array(960 * 2);
       for (let i = 0; i < 960; i++) {
         const s = 0.5 * Math.sin((2 * Math.PI * 440 * (n * 960 + i)) / 48000);
@@ -40,7 +42,7 @@ class ToneFeed implements AudioSubscription {
   }
 }
 
-function toneSource(): { feeds: ToneFeed[]; calls: string[]; source: (name: string, lang: string) => AudioSubscription | undefined } {
+function toneSource(frames?: number): { feeds: ToneFeed[]; calls: string[]; source: (name: string, lang: string) => AudioSubscription | undefined } {
   const feeds: ToneFeed[] = [];
   const calls: string[] = [];
   return {
@@ -49,7 +51,7 @@ function toneSource(): { feeds: ToneFeed[]; calls: string[]; source: (name: stri
     source: (name, lang) => {
       calls.push(`${name}/${lang}`);
       if (name !== 'live' || lang !== 'es') return undefined;
-      const f = new ToneFeed();
+      const f = new ToneFeed(frames);
       feeds.push(f);
       return f;
     },
@@ -271,6 +273,29 @@ describe('WhepServer', () => {
     await c.pc.close(); // no goodbye reaches the server: only the silence tells
     expect(await until(() => server.viewers === 0, 5_000)).toBe(true);
     expect(src.feeds[0].closed).toBe(true);
+  });
+
+  it('removes the viewer when its feed ends', async () => {
+    const src = toneSource(50); // 1 s of tone
+    const server = track(new WhepServer({ source: src.source, log: silentLogger, iceAdditionalHostAddresses: ['127.0.0.1'] }));
+    const c = await makeClient();
+    track(c.pc);
+    await play(server, c);
+    expect(await until(() => c.packets.length >= 5, 5_000)).toBe(true);
+    expect(await until(() => server.viewers === 0, 3_000)).toBe(true);
+    expect(src.feeds[0].closed).toBe(true);
+  });
+
+  it('close() during negotiation rejects the offer with INVALID_STATE and closes its feed', async () => {
+    const src = toneSource();
+    const server = new WhepServer({ source: src.source, log: silentLogger, iceAdditionalHostAddresses: ['127.0.0.1'] });
+    const c = await makeClient();
+    track(c.pc);
+    const pending = codeOf(server.offer('live', 'es', c.offer));
+    await server.close();
+    expect(await pending).toBe('INVALID_STATE');
+    expect(src.feeds.map((f) => f.closed)).toEqual([true]);
+    expect(server.viewers).toBe(0);
   });
 
   it('enforces maxViewers with INVALID_STATE', async () => {

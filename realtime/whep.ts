@@ -45,6 +45,8 @@ interface Viewer {
   tx: RTCRtpTransceiver;
   sub: AudioSubscription;
   closed: boolean;
+  /** Aborted by teardown: a negotiation in progress stops waiting for werift. */
+  gone: AbortController;
   lastActivityMs: number;
 }
 
@@ -87,21 +89,17 @@ export class WhepServer {
     }
     if (!sub) throw new DubdError('INPUT_NOT_FOUND', `no live stream "${name}" with language "${lang}"`);
 
-    const pc = new RTCPeerConnection({
-      iceServers: [],
-      iceAdditionalHostAddresses: this.opts.iceAdditionalHostAddresses,
-      bundlePolicy: 'max-bundle',
-      // VP8 only so that an audio+video offer gets its video m-line rejected instead of failing negotiation.
-      codecs: { audio: [useOPUS()], video: [useVP8()] },
-    });
-    const track = new MediaStreamTrack({ kind: 'audio' });
-    // A stream id puts a=msid in the answer: browser players read event.streams[0].
-    const tx = pc.addTransceiver(track, { direction: 'sendonly', streams: [new MediaStream([track])] });
-    const v: Viewer = { id: randomUUID(), name, lang, pc, track, tx, sub, closed: false, lastActivityMs: performance.now() };
+    let v: Viewer;
+    try {
+      v = this.createPeer(name, lang, sub);
+    } catch (err) {
+      sub.close();
+      throw new DubdError('INTERNAL', `cannot create a peer connection: ${toError(err).message}`, { cause: err });
+    }
     this.negotiating.add(v);
     let answer: string;
     try {
-      answer = await withTimeout(this.negotiate(v, sdpOffer), NEGOTIATE_TIMEOUT_MS, 'WHEP negotiation timed out');
+      answer = await bounded(this.negotiate(v, sdpOffer), NEGOTIATE_TIMEOUT_MS, v.gone.signal);
       if (v.closed) throw new InvalidStateError('closed');
     } catch (err) {
       this.negotiating.delete(v);
@@ -116,6 +114,25 @@ export class WhepServer {
     this.startWatchdog();
     this.log.info({ id: v.id, name, lang, viewers: this.live.size }, 'whep viewer added');
     return { id: v.id, answer };
+  }
+
+  private createPeer(name: string, lang: string, sub: AudioSubscription): Viewer {
+    const pc = new RTCPeerConnection({
+      iceServers: [],
+      iceAdditionalHostAddresses: this.opts.iceAdditionalHostAddresses,
+      bundlePolicy: 'max-bundle',
+      // VP8 only so that an audio+video offer gets its video m-line rejected instead of failing negotiation.
+      codecs: { audio: [useOPUS()], video: [useVP8()] },
+    });
+    try {
+      const track = new MediaStreamTrack({ kind: 'audio' });
+      // A stream id puts a=msid in the answer: browser players read event.streams[0].
+      const tx = pc.addTransceiver(track, { direction: 'sendonly', streams: [new MediaStream([track])] });
+      return { id: randomUUID(), name, lang, pc, track, tx, sub, closed: false, gone: new AbortController(), lastActivityMs: performance.now() };
+    } catch (err) {
+      pc.close().catch(() => undefined);
+      throw err;
+    }
   }
 
   async delete(id: string): Promise<boolean> {
@@ -144,6 +161,9 @@ export class WhepServer {
     if (v.tx.mid === null || v.tx.mid === undefined || !codec || codec.mimeType.toLowerCase() !== 'audio/opus') {
       throw invalidOffer('no audio section with Opus was negotiated');
     }
+    // werift 0.24 ignores `iceServers: []` and queries stun.l.google.com anyway, and setLocalDescription waits
+    // for that answer: up to 5 s per viewer where UDP or DNS is filtered. Host candidates only, as configured.
+    for (const t of v.pc.iceTransports) (t.connection as unknown as { stunServer?: unknown }).stunServer = undefined;
     try {
       await v.pc.setLocalDescription(await v.pc.createAnswer());
     } catch (err) {
@@ -167,10 +187,13 @@ export class WhepServer {
     v.tx.sender.onRtcp.subscribe(() => {
       v.lastActivityMs = performance.now();
     });
-    this.sendLoop(v).catch((err: unknown) => {
-      this.log.warn({ id: v.id, err: toError(err).message }, 'whep sender stopped');
-      void this.teardown(v, 'sender failed');
-    });
+    this.sendLoop(v).then(
+      () => this.teardown(v, 'stream ended'), // the feed is over: nothing more will ever play
+      (err: unknown) => {
+        this.log.warn({ id: v.id, err: toError(err).message }, 'whep sender stopped');
+        return this.teardown(v, 'sender failed');
+      },
+    );
   }
 
   /** Feed → 20 ms Opus → RTP. Frames that arrive before DTLS is up are dropped: no stale burst later. */
@@ -221,6 +244,7 @@ export class WhepServer {
   private async teardown(v: Viewer, reason: string): Promise<void> {
     if (v.closed) return;
     v.closed = true;
+    v.gone.abort();
     const wasLive = this.live.delete(v.id);
     if (this.live.size === 0) this.stopWatchdog();
     try {
@@ -374,10 +398,18 @@ function waitGathered(pc: RTCPeerConnection, ms: number): Promise<boolean> {
   });
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+/** `p`, unless `ms` pass first or `signal` aborts: werift may never settle once its peer is closed. */
+function bounded<T>(p: Promise<T>, ms: number, signal: AbortSignal): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DubdError('INTERNAL', message, { retryable: true })), ms);
+  let onAbort: (() => void) | undefined;
+  const stop = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DubdError('INTERNAL', 'WHEP negotiation timed out', { retryable: true })), ms);
+    onAbort = () => reject(new InvalidStateError('WHEP viewer closed during negotiation'));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
   });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+  return Promise.race([p, stop]).finally(() => {
+    clearTimeout(timer);
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+  });
 }

@@ -29,11 +29,12 @@ export function nextClauseCut(stable: Word[], from: number, policy: ClausePolicy
   }
   if (cut !== undefined || stable.length - from < 4) return cut;
   if (stable[stable.length - 1].endMs - stable[from].startMs <= policy.maxClauseMs) return undefined;
-  // Too long without a pause: the widest gap that leaves two words on each side.
+  // Too long without a pause: the widest gap that leaves three words before it and two after; the latest
+  // of equal gaps (recognisers often give none at all), so the clause is as long as it may be.
   let widest = -Infinity;
-  for (let i = from + 2; i <= stable.length - 2; i += 1) {
+  for (let i = from + 3; i <= stable.length - 2; i += 1) {
     const gap = stable[i].startMs - stable[i - 1].endMs;
-    if (gap > widest) {
+    if (gap >= widest) {
       widest = gap;
       cut = i;
     }
