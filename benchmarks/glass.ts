@@ -5,7 +5,7 @@
  * to the HLS segment holding the dub's first sample being listed.
  */
 import { spawn } from 'node:child_process';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { defaultConfig, type DubdConfig } from '../config/schema.js';
@@ -72,6 +72,7 @@ export async function glassBenchmark(opts: { dir: string; durationS?: number; cf
       await new Promise((r) => setTimeout(r, 50));
     }
     ws?.close();
+    await writeFile(join(opts.dir, 'glass-events.json'), JSON.stringify({ publishAt, segments: [...segments.values()], events }, null, 1));
     const status = (await (await fetch(`http://127.0.0.1:${server.httpPort}/api/status`)).json().catch(() => ({}))) as { sessions?: { avOffsetMs?: number; counters?: Record<string, number> }[] };
     const counters = status.sessions?.[0]?.counters ?? {};
     const ends = new Map<string, number>();

@@ -74,7 +74,8 @@ const mixSchema = z.object({
   duckDb: z.number().max(0).default(-14),
   attackMs: z.number().int().min(1).default(60),
   releaseMs: z.number().int().min(1).default(250),
-  sampleRate: z.number().int().default(48_000),
+  /** The program audio rate: 48 kHz, what HLS AAC and WebRTC Opus both take. */
+  sampleRate: z.literal(48_000).default(48_000),
 });
 
 const inferenceSchema = z.object({
@@ -106,6 +107,8 @@ const liveSchema = z.object({
   lateShiftMs: z.number().int().min(0).max(5000).default(1500),
   hlsSegmentSeconds: z.number().min(1).max(6).default(1),
   hlsListSize: z.number().int().min(3).max(60).default(10),
+  /** Extra ICE host addresses WebRTC viewers may reach this server at (its public IP behind NAT). */
+  iceHostAddresses: z.array(z.string()).default([]),
   /** Streams from config (in addition to `dubd streams add`). */
   streams: z.array(liveStreamSchema).default([]),
 });

@@ -5,8 +5,11 @@ import { join } from 'node:path';
 import { HttpServer, resolveLiveFile } from './http.js';
 import { EventFeed } from './events.js';
 import { LiveMetrics } from './metrics.js';
+import { FrameHub } from './frame-hub.js';
+import { WhepServer } from './whep.js';
 import { silentLogger } from '../config/logger.js';
 import WebSocket from 'ws';
+import { DubdError } from '../pipeline/errors.js';
 
 describe('resolveLiveFile', () => {
   it('maps /live/<name>/<file> inside the live folder and refuses anything that leaves it', () => {
@@ -21,6 +24,8 @@ describe('HttpServer (real uWebSockets.js on port 0)', () => {
   let server: HttpServer;
   let base: string;
   const feed = new EventFeed(() => 0);
+  const hub = new FrameHub();
+  const whep = new WhepServer({ source: (name, lang) => (name === 'show' && lang === 'es' ? hub.subscribe() : undefined), log: silentLogger });
 
   beforeAll(async () => {
     const liveDir = mkdtempSync(join(tmpdir(), 'dubd-http-'));
@@ -30,11 +35,25 @@ describe('HttpServer (real uWebSockets.js on port 0)', () => {
       host: '127.0.0.1',
       port: 0,
       log: silentLogger,
-      routes: { liveDir, feedOf: (n) => (n === 'show' ? feed : undefined), metrics: new LiveMetrics(), status: () => ({ sessions: [] }) },
+      routes: {
+        liveDir,
+        feedOf: (n) => (n === 'show' ? feed : undefined),
+        metrics: new LiveMetrics(),
+        status: () => ({ sessions: [] }),
+        // The real WhepServer (it checks the SDP before the stream, so an unknown stream needs a valid offer:
+        // that path is covered in whep.test.ts; here 'gone' stands for it to test the HTTP status mapping).
+        whep: {
+          offer: (name, lang, sdp) => (name === 'gone' ? Promise.reject(new DubdError('INPUT_NOT_FOUND', 'no live stream gone')) : whep.offer(name, lang, sdp)),
+          delete: (id) => whep.delete(id),
+        },
+      },
     });
     base = `http://127.0.0.1:${server.port}`;
   });
-  afterAll(() => server.close());
+  afterAll(async () => {
+    server.close();
+    await whep.close();
+  });
 
   it('serves a session playlist with its content type, no-cache and CORS', async () => {
     const res = await fetch(`${base}/live/show/index.m3u8`);
@@ -69,5 +88,22 @@ describe('HttpServer (real uWebSockets.js on port 0)', () => {
     ws.close();
     const refused = new WebSocket(`ws://127.0.0.1:${server.port}/live/nope/events`);
     await expect(new Promise((resolve, reject) => refused.once('open', resolve).once('error', reject))).rejects.toThrow(/404/);
+  });
+
+  it('WHEP: answers a CORS preflight, and maps bad offers to 404/400 with stable codes', async () => {
+    const pre = await fetch(`${base}/whep/show?lang=es`, { method: 'OPTIONS' });
+    expect(pre.status).toBe(204);
+    expect(pre.headers.get('access-control-allow-methods')).toContain('POST');
+    const unknown = await fetch(`${base}/whep/gone?lang=es`, { method: 'POST', body: 'v=0\r\n', headers: { 'content-type': 'application/sdp' } });
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { code: string }).code).toBe('INPUT_NOT_FOUND');
+    const garbage = await fetch(`${base}/whep/show?lang=es`, { method: 'POST', body: 'hello', headers: { 'content-type': 'application/sdp' } });
+    expect(garbage.status).toBe(400);
+    expect(((await garbage.json()) as { code: string }).code).toBe('INVALID_ARGUMENT');
+    const huge = await fetch(`${base}/whep/show?lang=es`, { method: 'POST', body: 'x'.repeat(100_000) });
+    expect(huge.status).toBe(400);
+    const gone = await fetch(`${base}/whep/resource/nope`, { method: 'DELETE' });
+    expect(gone.status).toBe(404);
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
   });
 });

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import uWS from 'uWebSockets.js';
 import type { Logger } from 'pino';
-import { DubdError } from '../pipeline/errors.js';
+import { DubdError, errorCode, userMessage, type ErrorCode } from '../pipeline/errors.js';
 import type { EventFeed } from './events.js';
 import type { LiveMetrics } from './metrics.js';
 
@@ -29,7 +29,16 @@ export interface HttpRoutes {
   feedOf(name: string): EventFeed | undefined;
   metrics: LiveMetrics;
   status(): unknown;
+  whep: {
+    offer(name: string, lang: string, sdp: string): Promise<{ id: string; answer: string }>;
+    delete(id: string): Promise<boolean>;
+  };
 }
+
+/** An SDP offer is a few KB; anything far larger is not one. */
+const MAX_SDP_BYTES = 64 * 1024;
+
+const STATUS_OF: Partial<Record<ErrorCode, number>> = { INPUT_NOT_FOUND: 404, INVALID_ARGUMENT: 400, INVALID_STATE: 503 };
 
 interface WsData {
   name: string;
@@ -109,6 +118,52 @@ export class HttpServer {
         ws.getUserData().unsubscribe?.();
       },
     });
+    // WHEP: POST an SDP offer, get the answer and a resource URL to DELETE when done.
+    app.options('/whep/*', (res) => {
+      res.cork(() => {
+        res.writeStatus('204 No Content');
+        cors(res);
+        res.writeHeader('Access-Control-Allow-Methods', 'POST, DELETE, OPTIONS');
+        res.writeHeader('Access-Control-Allow-Headers', 'Content-Type, Authorization');
+        res.writeHeader('Access-Control-Expose-Headers', 'Location');
+        res.end();
+      });
+    });
+    app.post('/whep/:name', (res, req) => {
+      const name = req.getParameter(0) ?? '';
+      const lang = new URLSearchParams(req.getQuery() ?? '').get('lang') ?? '';
+      let aborted = false;
+      res.onAborted(() => (aborted = true));
+      readBody(res, MAX_SDP_BYTES)
+        .then((body) => routes.whep.offer(name, lang, body))
+        .then(({ id, answer }) => {
+          if (aborted) return void routes.whep.delete(id);
+          res.cork(() => {
+            res.writeStatus('201 Created');
+            cors(res);
+            res.writeHeader('Access-Control-Expose-Headers', 'Location');
+            res.writeHeader('Content-Type', 'application/sdp');
+            res.writeHeader('Location', `/whep/resource/${id}`);
+            res.end(answer);
+          });
+        })
+        .catch((err: unknown) => {
+          if (!aborted) json(res, STATUS_OF[errorCode(err)] ?? 500, { code: errorCode(err), message: userMessage(err) });
+        });
+    });
+    app.del('/whep/resource/:id', (res, req) => {
+      const id = req.getParameter(0) ?? '';
+      let aborted = false;
+      res.onAborted(() => (aborted = true));
+      routes.whep
+        .delete(id)
+        .then((found) => {
+          if (!aborted) json(res, found ? 200 : 404, found ? { ok: true } : { code: 'NOT_FOUND', message: `no WHEP resource ${id}` });
+        })
+        .catch((err: unknown) => {
+          if (!aborted) json(res, 500, { code: errorCode(err), message: userMessage(err) });
+        });
+    });
     app.any('/*', (res, req) => void json(res, 404, { code: 'NOT_FOUND', message: `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}` }));
 
     const socket = await new Promise<uWS.us_listen_socket | false>((resolve) => app.listen(opts.host, opts.port, resolve));
@@ -128,11 +183,32 @@ export class HttpServer {
   }
 }
 
+const REASONS: Record<number, string> = { 200: 'OK', 400: 'Bad Request', 404: 'Not Found', 413: 'Payload Too Large', 500: 'Internal Server Error', 503: 'Service Unavailable' };
+
 function json(res: uWS.HttpResponse, status: number, body: unknown): void {
   res.cork(() => {
-    res.writeStatus(`${status} ${status === 200 ? 'OK' : status === 404 ? 'Not Found' : 'Error'}`);
+    res.writeStatus(`${status} ${REASONS[status] ?? 'Error'}`);
+    cors(res);
     res.writeHeader('Content-Type', 'application/json');
     res.end(JSON.stringify(body));
+  });
+}
+
+function cors(res: uWS.HttpResponse): void {
+  res.writeHeader('Access-Control-Allow-Origin', '*');
+}
+
+/** The request body as text, refused past `limit` bytes (uWS hands over chunks it reuses: copy them). */
+function readBody(res: uWS.HttpResponse, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    res.onData((chunk, isLast) => {
+      size += chunk.byteLength;
+      if (size > limit) return reject(new DubdError('INVALID_ARGUMENT', `body larger than ${limit} bytes`));
+      chunks.push(Buffer.from(chunk.slice(0)));
+      if (isLast) resolve(Buffer.concat(chunks).toString('utf8'));
+    });
   });
 }
 

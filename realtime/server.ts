@@ -12,6 +12,7 @@ import type { Providers } from '../pipeline/providers/types.js';
 import { SileroVad } from '../pipeline/providers/vad-silero.js';
 import { userMessage } from '../pipeline/errors.js';
 import { HttpServer } from './http.js';
+import { WhepServer } from './whep.js';
 import { LiveMetrics } from './metrics.js';
 import { LiveSession } from './session.js';
 import { StreamRegistry } from './streams.js';
@@ -24,6 +25,7 @@ export class DubdServer {
   private rtmp: RtmpIngest | undefined;
   private http: HttpServer | undefined;
   private providers: Providers | undefined;
+  private whep: WhepServer | undefined;
   private closed = false;
 
   private constructor(private readonly cfg: DubdConfig, private readonly log: Logger, dataDir: string) {
@@ -54,6 +56,8 @@ export class DubdServer {
     const { live } = this.cfg;
     this.providers = await loadProviders(this.cfg);
     await mkdir(this.liveDir, { recursive: true });
+    const whep = new WhepServer({ source: (name, lang) => this.sessions.get(name)?.subscribe(lang), log: this.log, iceAdditionalHostAddresses: live.iceHostAddresses });
+    this.whep = whep;
     this.http = await HttpServer.start({
       host: live.host,
       port: live.httpPort,
@@ -62,6 +66,7 @@ export class DubdServer {
         liveDir: this.liveDir,
         feedOf: (name) => this.sessions.get(name)?.events,
         metrics: this.metrics,
+        whep: { offer: (name, lang, sdp) => whep.offer(name, lang, sdp), delete: (id) => whep.delete(id) },
         status: () => ({
           sessions: [...this.sessions.values()].map((s) => ({ name: s.name, to: s.targets, startedAt: s.startedAt, eventSubscribers: s.events.size, avOffsetMs: s.avOffsetMs, ...s.pipelineMetrics.toJSON() })),
         }),
@@ -121,6 +126,7 @@ export class DubdServer {
     await this.rtmp?.close();
     await Promise.allSettled([...this.sessions.values()].map((s) => s.close()));
     this.sessions.clear();
+    await this.whep?.close();
     this.http?.close();
     if (this.providers) await closeProviders(this.providers);
   }

@@ -5,13 +5,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Decoder } from '@evan/opus';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RTCPeerConnection, type RtpPacket } from 'werift';
+import { RTCPeerConnection } from 'werift';
 import { silentLogger } from '../config/logger.js';
 import { DubdError, errorCode } from '../pipeline/errors.js';
 import type { AudioFrame } from '../pipeline/frames.js';
-import { WhepServer, type AudioSubscription } from './whep.js';
+import { WhepServer } from './whep.js';
+import { gathered, LOOPBACK, makeClient, type Client } from '../test/whep-client.js';
+import type { AudioSubscription } from './frame-hub.js';
 
-const LOOPBACK = { iceServers: [], iceAdditionalHostAddresses: ['127.0.0.1'] };
 
 /** A real-time-paced 440 Hz stereo tone, 20 ms frames at 48 kHz, until close() or `frames` frames. */
 class ToneFeed implements AudioSubscription {
@@ -56,27 +57,6 @@ function toneSource(frames?: number): { feeds: ToneFeed[]; calls: string[]; sour
       return f;
     },
   };
-}
-
-interface Client {
-  pc: RTCPeerConnection;
-  packets: { at: number; rtp: RtpPacket }[];
-  offer: string;
-}
-
-async function gathered(pc: RTCPeerConnection): Promise<void> {
-  while (pc.iceGatheringState !== 'complete') await pc.iceGatheringStateChange.asPromise(5_000);
-}
-
-/** A browser-like WHEP client: recvonly audio, candidates in the offer. */
-async function makeClient(): Promise<Client> {
-  const pc = new RTCPeerConnection(LOOPBACK);
-  pc.addTransceiver('audio', { direction: 'recvonly' });
-  const packets: Client['packets'] = [];
-  pc.onTrack.subscribe((track) => track.onReceiveRtp.subscribe((rtp) => packets.push({ at: performance.now(), rtp })));
-  await pc.setLocalDescription(await pc.createOffer());
-  await gathered(pc);
-  return { pc, packets, offer: pc.localDescription!.sdp };
 }
 
 async function play(server: WhepServer, c: Client, name = 'live', lang = 'es'): Promise<{ id: string; answer: string; t0: number }> {
@@ -262,16 +242,23 @@ describe('WhepServer', () => {
     expect(await server.delete(id)).toBe(false);
   });
 
-  it('drops a viewer that goes silent (no RTCP) after idleTimeoutMs', async () => {
+  it('keeps a viewer that sends RTCP and drops it once it goes silent for idleTimeoutMs', async () => {
     const src = toneSource();
     const server = track(
-      new WhepServer({ source: src.source, log: silentLogger, iceAdditionalHostAddresses: ['127.0.0.1'], idleTimeoutMs: 1_500 }),
+      new WhepServer({ source: src.source, log: silentLogger, iceAdditionalHostAddresses: ['127.0.0.1'], idleTimeoutMs: 2_500 }),
     );
     const c = await makeClient();
+    track(c.pc);
     await play(server, c);
-    expect(await until(() => c.packets.length >= 5, 5_000)).toBe(true);
+    await sleep(4_000); // longer than the idle timeout: the viewer's receiver reports keep it alive
+    expect(server.viewers).toBe(1);
+    const n = c.packets.length;
+    await sleep(200);
+    expect(c.packets.length).toBeGreaterThan(n);
     await c.pc.close(); // no goodbye reaches the server: only the silence tells
+    const closedAt = performance.now();
     expect(await until(() => server.viewers === 0, 5_000)).toBe(true);
+    expect(performance.now() - closedAt).toBeGreaterThan(1_000);
     expect(src.feeds[0].closed).toBe(true);
   });
 

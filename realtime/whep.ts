@@ -20,10 +20,7 @@ import {
 import { DubdError, InvalidStateError, toError } from '../pipeline/errors.js';
 import type { AudioFrame } from '../pipeline/frames.js';
 
-/** A viewer's own bounded (drop-oldest) feed of program audio; close() must end the iteration. */
-export interface AudioSubscription extends AsyncIterable<AudioFrame> {
-  close(): void;
-}
+import type { AudioSubscription } from './frame-hub.js';
 
 export interface WhepServerOptions {
   source: (name: string, lang: string) => AudioSubscription | undefined;
@@ -51,7 +48,6 @@ interface Viewer {
 }
 
 const MAX_SDP_BYTES = 64 * 1024;
-const GATHER_TIMEOUT_MS = 5_000;
 const NEGOTIATE_TIMEOUT_MS = 10_000;
 const OPUS_RATES = new Set([8000, 12000, 16000, 24000, 48000]);
 const RTP_TICKS_PER_PACKET = 960; // Opus RTP clock is always 48 kHz: 20 ms = 960 ticks
@@ -169,7 +165,8 @@ export class WhepServer {
     } catch (err) {
       throw new DubdError('INTERNAL', `cannot create the WHEP answer: ${toError(err).message}`, { cause: err });
     }
-    if (!(await waitGathered(v.pc, GATHER_TIMEOUT_MS))) {
+    // werift's setLocalDescription resolves only once gathering is over (NEGOTIATE_TIMEOUT_MS bounds it).
+    if (v.pc.iceGatheringState !== 'complete') {
       this.log.warn({ id: v.id }, 'whep ICE gathering incomplete; answering with the candidates so far');
     }
     const sdp = v.pc.localDescription?.sdp;
@@ -375,27 +372,6 @@ function fixAnswer(sdp: string, audioMid: string): string {
     l.startsWith('a=group:BUNDLE') ? ['a=group:BUNDLE', ...l.slice(15).split(' ').filter((m) => m && !rejected.has(m))].join(' ') : l,
   );
   return [...session, ...sections.slice(1).flat()].join('\r\n') + '\r\n';
-}
-
-/** Resolves true when gathering completes, false after `ms`. */
-function waitGathered(pc: RTCPeerConnection, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      sub.unSubscribe();
-      resolve(false);
-    }, ms);
-    const sub = pc.iceGatheringStateChange.subscribe((state) => {
-      if (state !== 'complete') return;
-      clearTimeout(timer);
-      sub.unSubscribe();
-      resolve(true);
-    });
-    if (pc.iceGatheringState === 'complete') {
-      clearTimeout(timer);
-      sub.unSubscribe();
-      resolve(true);
-    }
-  });
 }
 
 /** `p`, unless `ms` pass first or `signal` aborts: werift may never settle once its peer is closed. */

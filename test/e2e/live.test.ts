@@ -13,6 +13,7 @@ import { makeSpeechSample, type Sample } from '../../pipeline/media/sample.js';
 import { SileroVad } from '../../pipeline/providers/vad-silero.js';
 import { decodeMono16k, shareOfWords, SPANISH_WORDS, speechRegions } from '../media.js';
 import type { LiveEvent } from '../../realtime/events.js';
+import { makeClient, type Client } from '../whep-client.js';
 
 const execFileAsync = promisify(execFile);
 const BIN = resolve(import.meta.dirname, '../../bin/dubd.js');
@@ -43,6 +44,10 @@ describe('dubd serve (binary): RTMP in, dubbed HLS and events out', () => {
   let sample: Sample;
   const events: LiveEvent[] = [];
   let publishCode = -1;
+  let viewer: Client;
+  let whepStatus = 0;
+  let whepLocation = '';
+  let whepFirstPacketMs = 0;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'dubd-live-'));
@@ -65,9 +70,19 @@ describe('dubd serve (binary): RTMP in, dubbed HLS and events out', () => {
     await waitFor('the master playlist', async () => ((await fetch(`${base}/index.m3u8`)).ok ? true : undefined));
     const ws = new WebSocket(`ws://127.0.0.1:${httpPort}/live/show/events`);
     ws.on('message', (m: Buffer) => events.push(JSON.parse(m.toString()) as LiveEvent));
+    // A WebRTC viewer of the Spanish dub (WHEP over the real HTTP port).
+    viewer = await makeClient();
+    const t0 = performance.now();
+    const res = await fetch(`http://127.0.0.1:${httpPort}/whep/show?lang=es`, { method: 'POST', body: viewer.offer, headers: { 'content-type': 'application/sdp' } });
+    whepStatus = res.status;
+    whepLocation = res.headers.get('location') ?? '';
+    await viewer.pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
+    await waitFor('the first WHEP packet', async () => (viewer.packets.length > 0 ? true : undefined), 10_000);
+    whepFirstPacketMs = viewer.packets[0].at - t0;
     publishCode = await publishing;
     await waitFor('the end of the es playlist', async () => ((await (await fetch(`${base}/audio_es/index.m3u8`)).text()).includes('#EXT-X-ENDLIST') ? true : undefined));
     ws.close();
+    await viewer.pc.close();
   }, 120_000);
 
   afterAll(() => {
@@ -108,6 +123,15 @@ describe('dubd serve (binary): RTMP in, dubbed HLS and events out', () => {
     expect(shareOfWords(translations.filter((t) => t.lang === 'es').map((t) => t.text).join(' '), SPANISH_WORDS)).toBeGreaterThan(0.1);
     expect(new Set(dubs.map((d) => d.lang))).toEqual(new Set(['es', 'pt']));
     for (const d of dubs) expect(d.lagMs).toBeGreaterThan(0);
+  });
+
+  it('a WHEP viewer gets the Spanish dub as Opus over WebRTC, and can leave', async () => {
+    expect(whepStatus).toBe(201);
+    expect(whepLocation).toMatch(/^\/whep\/resource\/.+/);
+    expect(viewer.packets.length).toBeGreaterThan(100); // 20 ms packets over several seconds
+    expect(whepFirstPacketMs).toBeLessThan(5000);
+    const del = await fetch(`http://127.0.0.1:${httpPort}${whepLocation}`, { method: 'DELETE' });
+    expect([200, 404]).toContain(del.status); // 404 when the session already ended and cleaned it up
   });
 
   it('refuses a publish with an unknown key, and counts it', async () => {
