@@ -9,8 +9,9 @@ import { loadConfig } from '../config/load.js';
 import { latencyBenchmark } from './latency.js';
 import { batchBenchmark } from './batch.js';
 import { glassBenchmark } from './glass.js';
+import { capacityBenchmark } from './capacity.js';
 
-const USAGE = 'dubd bench latency [--duration 60] | batch [--minutes 10] [--to es] | glass [--duration 60]';
+const USAGE = 'dubd bench latency [--duration 60] | batch [--minutes 10] [--to es] | glass [--duration 60] | capacity [--sessions 4] [--duration 60]';
 
 export function machine(): string {
   const c = cpus();
@@ -19,7 +20,7 @@ export function machine(): string {
 
 export async function benchCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCliArgs(
-    { args, allowPositionals: true, options: { duration: { type: 'string' }, minutes: { type: 'string' }, to: { type: 'string' }, dir: { type: 'string' } } },
+    { args, allowPositionals: true, options: { duration: { type: 'string' }, minutes: { type: 'string' }, to: { type: 'string' }, dir: { type: 'string' }, sessions: { type: 'string' } } },
     USAGE,
   );
   const dir = resolve(io.cwd, values.dir ?? join('benchmarks', 'out'));
@@ -51,6 +52,12 @@ export async function benchCommand(args: string[], io: CliIo): Promise<number> {
       const r = await glassBenchmark({ dir, durationS: Number(values.duration ?? 60), cfg, log: say });
       io.stdout.write('| units | HLS listed p50 | p95 | max | dub lag p50 | p95 | late-shifted | missed | ingest drops | A/V offset |\n|---|---|---|---|---|---|---|---|---|---|\n');
       io.stdout.write(`| ${r.units} | ${r.hlsListed.p50Ms} ms | ${r.hlsListed.p95Ms} ms | ${r.hlsListed.maxMs} ms | ${r.dubLag.p50Ms} ms | ${r.dubLag.p95Ms} ms | ${r.shifted} | ${r.missed} | ${r.dropped} | ${r.avOffsetMs?.toFixed(2) ?? 'n/a'} ms |\n`);
+      return 0;
+    }
+    case 'capacity': {
+      const rows = await capacityBenchmark({ dir, maxSessions: Number(values.sessions ?? 4), durationS: Number(values.duration ?? 60), cfg, log: say });
+      io.stdout.write('| live sessions | ingest drops | dubs | started late | skipped | dubd CPU (of all cores) |\n|---|---|---|---|---|---|\n');
+      for (const r of rows) io.stdout.write(`| ${r.sessions} | ${r.dropped} | ${r.dubs} | ${r.shifted} | ${r.missed} | ${r.cpuPercent}% |\n`);
       return 0;
     }
     default:
