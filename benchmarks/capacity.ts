@@ -10,8 +10,7 @@ import { cpus } from 'node:os';
 import { defaultConfig, type DubdConfig } from '../config/schema.js';
 import { silentLogger } from '../config/logger.js';
 import { DubdServer } from '../realtime/server.js';
-import { FfmpegProcess } from '../pipeline/media/ffmpeg.js';
-import { realSpeech } from './corpus.js';
+import { realSpeechVideo } from './corpus.js';
 
 export interface CapacityRow {
   sessions: number;
@@ -26,9 +25,7 @@ interface SessionStatus { counters?: Record<string, number>; stages?: Record<str
 
 export async function capacityBenchmark(opts: { dir: string; maxSessions: number; durationS: number; cfg?: DubdConfig; log?: (s: string) => void }): Promise<CapacityRow[]> {
   const log = opts.log ?? (() => undefined);
-  const speech = await realSpeech(opts.dir, { minDurationS: opts.durationS, name: `replay-${opts.durationS}s.wav` });
-  const video = join(opts.dir, `capacity-${opts.durationS}s.mp4`);
-  await new FfmpegProcess(['-i', speech, '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25', '-shortest', '-map', '1:v', '-map', '0:a', '-c:v', 'libx264', '-preset', 'veryfast', '-g', '50', '-c:a', 'aac', '-ar', '48000', '-ac', '2', '-y', video]).done;
+  const video = await realSpeechVideo(opts.dir, opts.durationS);
   const rows: CapacityRow[] = [];
   for (let n = 1; n <= opts.maxSessions; n += 1) {
     const dataDir = join(opts.dir, 'capacity-data');

@@ -39,3 +39,12 @@ export async function realSpeech(dir: string, opts: { minDurationS: number; gapS
   await new FfmpegProcess(['-stream_loop', String(loops), '-i', once, '-c:a', 'pcm_s16le', '-y', out]).done;
   return out;
 }
+
+/** The real-speech replay over a test-pattern video, encoded as OBS sends it (H.264 2-s GOP, AAC 48 kHz stereo). */
+export async function realSpeechVideo(dir: string, durationS: number): Promise<string> {
+  const speech = await realSpeech(dir, { minDurationS: durationS, name: `replay-${durationS}s.wav` });
+  const video = join(dir, `replay-${durationS}s.mp4`);
+  if (existsSync(video)) return video;
+  await new FfmpegProcess(['-i', speech, '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25', '-shortest', '-map', '1:v', '-map', '0:a', '-c:v', 'libx264', '-preset', 'veryfast', '-g', '50', '-c:a', 'aac', '-ar', '48000', '-ac', '2', '-y', video]).done;
+  return video;
+}

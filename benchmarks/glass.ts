@@ -11,10 +11,9 @@ import WebSocket from 'ws';
 import { defaultConfig, type DubdConfig } from '../config/schema.js';
 import { silentLogger } from '../config/logger.js';
 import { DubdServer } from '../realtime/server.js';
-import { FfmpegProcess } from '../pipeline/media/ffmpeg.js';
 import type { LiveEvent } from '../realtime/events.js';
 import { summarize, type LagSummary } from '../pipeline/outputs/report.js';
-import { realSpeech } from './corpus.js';
+import { realSpeechVideo } from './corpus.js';
 
 const KEY = 'benchmark-key-0123456789';
 
@@ -33,9 +32,7 @@ interface Segment { seq: number; startMs: number; endMs: number; listedAt: numbe
 export async function glassBenchmark(opts: { dir: string; durationS?: number; cfg?: DubdConfig; log?: (s: string) => void }): Promise<GlassResult> {
   const log = opts.log ?? (() => undefined);
   await mkdir(opts.dir, { recursive: true });
-  const speech = await realSpeech(opts.dir, { minDurationS: opts.durationS ?? 60, name: `replay-${opts.durationS ?? 60}s.wav` });
-  const video = join(opts.dir, `glass-${opts.durationS ?? 60}s.mp4`);
-  await new FfmpegProcess(['-i', speech, '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25', '-shortest', '-map', '1:v', '-map', '0:a', '-c:v', 'libx264', '-preset', 'veryfast', '-g', '50', '-c:a', 'aac', '-ar', '48000', '-ac', '2', '-y', video]).done;
+  const video = await realSpeechVideo(opts.dir, opts.durationS ?? 60);
   const dataDir = join(opts.dir, 'glass-data');
   await rm(dataDir, { recursive: true, force: true });
   const base = opts.cfg ?? defaultConfig;

@@ -13,6 +13,20 @@ function program(ms: number): AudioFrame[] {
   for (let t = 0; t < ms; t += 100) out.push({ kind: 'audio', ptsMs: t, sampleRate: rate, channels: 1, samples: new Float32Array(rate / 10).fill(0.5), arrivedAtMs: 0 });
   return out;
 }
+/** Frames with a count of how many the mixer has read so far. */
+function counted(frames: AudioFrame[]): { frames: AsyncIterable<AudioFrame>; read: () => number } {
+  let n = 0;
+  return {
+    frames: (async function* () {
+      for (const f of frames) {
+        n += 1;
+        yield f;
+      }
+    })(),
+    read: () => n,
+  };
+}
+
 function dub(placedStartMs: number, ms: number): SynthAudioFrame {
   return {
     kind: 'synth-audio', ptsMs: 0, segmentId: 's', unitId: `u${placedStartMs}`, lang: 'es', startMs: placedStartMs, endMs: placedStartMs + ms, sourceText: '', closesSegment: true,
@@ -43,21 +57,16 @@ describe('mixLive', () => {
   it('a dub whose start was already played is skipped whole and reported', async () => {
     let served = false;
     const missed: string[] = [];
-    let frameIndex = 0;
+    const p = counted(program(1000));
     const out = await collect(
       mixLive(
-        (async function* () {
-          for (const f of program(1000)) {
-            frameIndex += 1;
-            yield f;
-          }
-        })(),
+        p.frames,
         cfg,
         {
           deadlineMs: 0,
           lateShiftMs: 100,
           // The dub placed at 200 ms becomes available only when the frame at 500 ms is mixed.
-          pollDub: () => (frameIndex === 6 && !served ? ((served = true), dub(200, 200)) : undefined),
+          pollDub: () => (p.read() === 6 && !served ? ((served = true), dub(200, 200)) : undefined),
           onMissed: (d) => missed.push(d.unitId),
           now: () => 0,
           signal: new AbortController().signal,
@@ -70,22 +79,17 @@ describe('mixLive', () => {
 
   it('starts a slightly late dub late instead of skipping it, and reports the shift', async () => {
     let served = false;
-    let frameIndex = 0;
+    const p = counted(program(1000));
     const shifted: number[] = [];
     const out = await collect(
       mixLive(
-        (async function* () {
-          for (const f of program(1000)) {
-            frameIndex += 1;
-            yield f;
-          }
-        })(),
+        p.frames,
         cfg,
         {
           deadlineMs: 0,
           lateShiftMs: 500,
           // Placed at 200 ms, available when the frame at 500 ms is mixed: starts there, 300 ms late.
-          pollDub: () => (frameIndex === 6 && !served ? ((served = true), dub(200, 200)) : undefined),
+          pollDub: () => (p.read() === 6 && !served ? ((served = true), dub(200, 200)) : undefined),
           onShifted: (_d, ms) => shifted.push(ms),
           now: () => 0,
           signal: new AbortController().signal,

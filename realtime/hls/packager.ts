@@ -21,11 +21,11 @@ import type { AudioFrame } from '../../pipeline/frames.js';
 import type { Cue } from '../../pipeline/outputs/subtitles.js';
 import { DubdError, InvalidStateError, toError } from '../../pipeline/errors.js';
 import { FfmpegProcess } from '../../pipeline/media/ffmpeg.js';
-import { iso639_2 } from '../../pipeline/media/mux.js';
 import { AAC_LC, languageName, masterPlaylist, type MasterInput } from './playlist.js';
 import { FlvFeed, FlvScan, PcmInput, SAMPLE_RATE, pumpFrames } from './inputs.js';
 import { firstFragmentMs, measureBandwidth, mp4Init, readPlaylist } from './fmp4.js';
 import { VttRendition } from './vtt-rendition.js';
+import { hlsFfmpegArgs } from './ffmpeg-args.js';
 
 export interface HlsPackagerOptions {
   dir: string;
@@ -62,7 +62,6 @@ interface Rendition {
   codecs?: string;
 }
 
-const AUDIO_BITRATE = '128k';
 const AAC_PRIMING_MS = (1024 / SAMPLE_RATE) * 1000;
 const TICK_MS = 200;
 const SUBTITLE_LEAD_MS = 100;
@@ -186,7 +185,19 @@ export class HlsPackager extends EventEmitter<HlsPackagerEvents> {
     await Promise.all(dirs.map((d) => mkdir(join(dir, d))));
 
     const pcmSources = [...tracks.map((t) => ({ name: `audio_${t.lang}`, frames: t.frames })), ...(original ? [{ name: 'audio_orig', frames: original }] : [])];
-    const args = this.ffmpegArgs(video !== undefined, hasVideo, pcmSources.length, original ? false : origFromFlv);
+    const args = hlsFfmpegArgs({
+      flvInput: video !== undefined,
+      hasVideo,
+      pcmCount: pcmSources.length,
+      origFromFlv: original ? false : origFromFlv,
+      aacInFlv: Boolean(this.flv.aacCodec),
+      anchorMs: this.anchorMs,
+      audio: this.renditions.filter((r) => r.kind === 'audio'),
+      maxLagMs: this.o.maxLagMs,
+      segmentSeconds: this.o.segmentSeconds,
+      listSize: this.o.listSize,
+      dir: this.o.dir,
+    });
     log.info({ dir, args: args.join(' ') }, 'hls packager starting');
     const proc = new FfmpegProcess(args, { stdin: video !== undefined, extraPipes: pcmSources.length });
     this.proc = proc;
@@ -223,38 +234,6 @@ export class HlsPackager extends EventEmitter<HlsPackagerEvents> {
     if (this.o.signal.aborted) throw new DubdError('ABORTED', 'aborted');
     if (!this.flv.headerSeen) throw new DubdError('INPUT_NOT_MEDIA', this.flv.invalid ? 'the ingest stream is not FLV' : 'no FLV data from the ingest');
     this.anchorMs = this.flv.firstAudioMs ?? this.flv.firstVideoMs ?? 0;
-  }
-
-  private ffmpegArgs(flvInput: boolean, hasVideo: boolean, pcmCount: number, origFromFlv: boolean): string[] {
-    const a = ['-nostats', '-copyts'];
-    // Half a second of probing (not 5): the ingest's header flags are right and its sequence headers come first.
-    if (flvInput) a.push('-analyzeduration', '500000', '-thread_queue_size', '1024', '-f', 'flv', '-i', 'pipe:0');
-    const first = flvInput ? 1 : 0;
-    for (let i = 0; i < pcmCount; i += 1) {
-      a.push('-thread_queue_size', '1024', '-itsoffset', (this.anchorMs / 1000).toFixed(3), '-f', 'f32le', '-ar', String(SAMPLE_RATE), '-ac', '2', '-i', `pipe:${3 + i}`);
-    }
-    const streamMap: string[] = [];
-    if (hasVideo) a.push('-map', '0:v:0', '-c:v', 'copy');
-    if (hasVideo) streamMap.push('v:0,name:video');
-    this.renditions
-      .filter((r) => r.kind === 'audio')
-      .forEach((r, i) => {
-        const fromFlv = r.dir === 'audio_orig' && origFromFlv;
-        a.push('-map', fromFlv ? '0:a:0' : `${first + i}:a:0`);
-        if (fromFlv && this.flv.aacCodec) a.push(`-c:a:${i}`, 'copy');
-        else a.push(`-c:a:${i}`, 'aac', `-b:a:${i}`, AUDIO_BITRATE, `-ar:a:${i}`, String(SAMPLE_RATE), `-ac:a:${i}`, '2');
-        a.push(`-metadata:s:a:${i}`, `language=${iso639_2(r.lang ?? 'und')}`);
-        streamMap.push(`a:${i},name:${r.dir}`);
-      });
-    a.push('-max_interleave_delta', String((this.o.maxLagMs + 2000) * 1000), '-max_muxing_queue_size', '4096');
-    a.push('-f', 'hls', '-hls_time', String(this.o.segmentSeconds), '-hls_list_size', String(this.o.listSize));
-    a.push('-hls_flags', 'delete_segments+independent_segments+program_date_time+temp_file', '-hls_segment_type', 'fmp4');
-    // frag_discont: each rendition's first tfdt is its real start on the shared timeline. Without it every
-    // rendition starts at 0 and an edit list carries the offset, which hls.js ignores (42 ms A/V error measured).
-    a.push('-hls_segment_options', 'movflags=+frag_discont');
-    a.push('-hls_fmp4_init_filename', 'init.mp4', '-hls_segment_filename', join(this.o.dir, '%v', 'seg_%05d.m4s'));
-    a.push('-var_stream_map', streamMap.join(' '), join(this.o.dir, '%v', 'index.m3u8'));
-    return a;
   }
 
   private async tick(): Promise<void> {
