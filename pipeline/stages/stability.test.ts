@@ -22,6 +22,17 @@ describe('LocalAgreement', () => {
     expect(wordsText(la.update(hyp('go for word ten')))).toBe('go forward');
   });
 
+  it('keeps committing after a revised word: later words are aligned by time', () => {
+    const la = new LocalAgreement(2);
+    la.update(hyp('rather call hearted'));
+    la.update(hyp('rather call hearted and'));
+    expect(wordsText(la.stable)).toBe('rather call hearted');
+    // The engine now says "cold" where "call" was committed; what follows must still become stable.
+    la.update(hyp('rather cold hearted and rather selfish'));
+    expect(wordsText(la.update(hyp('rather cold hearted and rather selfish is')))).toBe('rather call hearted and rather selfish');
+    expect(wordsText(la.finish(hyp('rather cold hearted and rather selfish is to be')))).toBe('rather call hearted and rather selfish is to be');
+  });
+
   it('finish() commits the final hypothesis after the stable prefix', () => {
     const la = new LocalAgreement(2);
     la.update(hyp('go forward'));

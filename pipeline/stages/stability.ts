@@ -1,9 +1,15 @@
 /**
  * LocalAgreement-n stability: a word becomes stable once the last n hypotheses agree on it (and on every
- * word before it). Stable words never change afterwards. Works the same for engines that re-hypothesise a
- * growing buffer (whisper) and natively streaming ones (PocketSphinx partials, zipformer).
+ * word before it, after what is already committed). Stable words never change afterwards. Works the same
+ * for engines that re-hypothesise a growing buffer (whisper) and natively streaming ones (PocketSphinx).
+ *
+ * Hypotheses are compared only after the committed words, aligned by time: an engine that later revises a
+ * committed word ("call" → "cold") must not stop everything after it from ever becoming stable.
  */
 import type { Word } from '../frames.js';
+
+/** A word that starts this much before the last committed word ends still counts as after it. */
+const OVERLAP_MS = 60;
 
 export class LocalAgreement {
   private readonly history: Word[][] = [];
@@ -16,18 +22,17 @@ export class LocalAgreement {
     this.history.push(words);
     if (this.history.length > this.n) this.history.shift();
     if (this.history.length < this.n) return this.committed;
+    const tails = this.history.map((h) => this.after(h));
     let agreed = 0;
-    const shortest = Math.min(...this.history.map((h) => h.length));
-    while (agreed < shortest && this.history.every((h) => same(h[agreed], this.history[0][agreed]))) agreed += 1;
-    if (agreed > this.committed.length && this.prefixMatches(words)) {
-      this.committed = words.slice(0, agreed);
-    }
+    const shortest = Math.min(...tails.map((t) => t.length));
+    while (agreed < shortest && tails.every((t) => t[agreed].text === tails[0][agreed].text)) agreed += 1;
+    if (agreed > 0) this.committed = [...this.committed, ...tails[tails.length - 1].slice(0, agreed)];
     return this.committed;
   }
 
-  /** The final hypothesis commits everything. */
+  /** The final hypothesis commits everything after the committed words. */
   finish(words: Word[]): Word[] {
-    this.committed = this.prefixMatches(words) ? words : [...this.committed, ...words.slice(this.committed.length)];
+    this.committed = [...this.committed, ...this.after(words)];
     return this.committed;
   }
 
@@ -35,14 +40,14 @@ export class LocalAgreement {
     return this.committed;
   }
 
-  /** Committed words stay committed even if a later hypothesis revises them. */
-  private prefixMatches(words: Word[]): boolean {
-    return this.committed.every((w, i) => same(w, words[i]));
+  /** The words of a hypothesis that come after the committed ones. */
+  private after(words: Word[]): Word[] {
+    const last = this.committed[this.committed.length - 1];
+    if (!last) return words;
+    // Same words in the same places: positional (cheap, and exact when the engine did not revise).
+    if (this.committed.every((w, i) => words[i]?.text === w.text)) return words.slice(this.committed.length);
+    return words.filter((w) => w.startMs >= last.endMs - OVERLAP_MS);
   }
-}
-
-function same(a: Word | undefined, b: Word | undefined): boolean {
-  return a !== undefined && b !== undefined && a.text === b.text;
 }
 
 export function wordsText(words: Word[]): string {
