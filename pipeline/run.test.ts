@@ -6,6 +6,8 @@ import type { Frame, SynthAudioFrame, TranscriptFrame, TranslationFrame } from '
 import { defaultConfig } from '../config/schema.js';
 import { CountingAsr, from, LoudnessVad, NoteVoice, PrefixMt, spans, ToneTts } from '../test/fakes.js';
 import type { Stage } from './stage.js';
+import { DubdError } from './errors.js';
+import type { MtRequest } from './providers/types.js';
 
 function providers() {
   return { vad: new LoudnessVad(), asr: new CountingAsr(), mt: new PrefixMt(), tts: new ToneTts(), voice: new NoteVoice() };
@@ -131,5 +133,36 @@ describe('runPipeline', () => {
       stageCapacity: 1,
     });
     expect(m.counters.get('ingest.dropped')).toBeGreaterThan(0);
+  });
+
+  it('a retryable engine failure costs one unit, not the run; any other failure ends it', async () => {
+    class FlakyMt extends PrefixMt {
+      calls = 0;
+      constructor(private readonly error: DubdError) {
+        super();
+      }
+      override async translate(req: MtRequest): Promise<string> {
+        if (++this.calls === 1) throw this.error;
+        return super.translate(req);
+      }
+    }
+    const run = async (mt: FlakyMt) => {
+      const out: Frame[] = [];
+      const clock = new VirtualClock();
+      const metrics = await runPipeline({
+        source: from(spans([[300, false], [1500, true], [800, false], [1500, true], [800, false]])),
+        stages: dubStages({ ...providers(), mt }, defaultConfig, ['es'], clock),
+        sinks: [collectSink(out)],
+        clock,
+        settings: defaultConfig,
+        policy: 'block',
+      });
+      return { out, metrics };
+    };
+    const { out, metrics } = await run(new FlakyMt(new DubdError('ENGINE_FAILED', 'apertium died', { retryable: true })));
+    expect(metrics.counters.get('translate.failures')).toBe(1);
+    expect(out.filter((f) => f.kind === 'translation')).toHaveLength(1);
+    expect(out.filter((f) => f.kind === 'synth-audio')).toHaveLength(1);
+    await expect(run(new FlakyMt(new DubdError('UNSUPPORTED_LANGUAGE_PAIR', 'no pair')))).rejects.toThrow('no pair');
   });
 });

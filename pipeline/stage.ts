@@ -7,6 +7,7 @@ import type { Clock } from './clock.js';
 import type { Frame } from './frames.js';
 import type { PipelineMetrics } from './metrics.js';
 import type { DubdConfig } from '../config/schema.js';
+import { DubdError } from './errors.js';
 
 export interface StageContext {
   signal: AbortSignal;
@@ -24,4 +25,20 @@ export type Stage<I extends Frame = Frame, O extends Frame = Frame> = (
 /** Chains stages left to right. */
 export function compose(stages: Stage[]): Stage {
   return (input, ctx) => stages.reduce<AsyncIterable<Frame>>((acc, stage) => stage(acc, ctx), input);
+}
+
+/**
+ * Runs one unit of an engine's work; a retryable engine failure (a crashed child, a timeout) costs that
+ * unit only: it is logged, counted as `<stage>.failures`, and undefined comes back so the stage skips the
+ * unit (live, the original audio plays there). Anything else fails the stage.
+ */
+export async function unitOfWork<T>(ctx: StageContext, stage: string, work: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await ctx.metrics.time(stage, work);
+  } catch (err) {
+    if (!(err instanceof DubdError && err.retryable) || ctx.signal.aborted) throw err;
+    ctx.log.warn({ stage, err: err.message }, 'engine failed; unit skipped');
+    ctx.metrics.count(`${stage}.failures`);
+    return undefined;
+  }
 }

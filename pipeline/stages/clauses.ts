@@ -29,15 +29,7 @@ export function nextClauseCut(stable: Word[], from: number, policy: ClausePolicy
   }
   if (cut !== undefined || stable.length - from < 4) return cut;
   if (stable[stable.length - 1].endMs - stable[from].startMs <= policy.maxClauseMs) return undefined;
-  // Too long without a pause: the widest gap that leaves three words before it and two after; the latest
-  // of equal gaps (recognisers often give none at all), so the clause is as long as it may be.
-  let widest = -Infinity;
-  for (let i = from + 3; i <= stable.length - 2; i += 1) {
-    const gap = stable[i].startMs - stable[i - 1].endMs;
-    if (gap >= widest) {
-      widest = gap;
-      cut = i;
-    }
-  }
-  return cut;
+  // Too long without a pause: cut as late as allowed (two words left). An earlier cut point would make the
+  // clause's dub wait for words spoken well after the clause ended.
+  return stable.length - 2 >= from + 3 ? stable.length - 2 : undefined;
 }

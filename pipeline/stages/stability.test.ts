@@ -71,11 +71,10 @@ describe('nextClauseCut', () => {
     expect(nextClauseCut(timed([0, 10, 10, 10, 10, 300]), 0, { minWords: 3, pauseMs: 150, maxClauseMs: 60_000 })).toBeUndefined();
   });
 
-  it('cuts a clause that runs past maxClauseMs at its widest gap, even without a pause', () => {
-    const words = timed([0, 10, 10, 10, 60, 10, 10, 10, 10, 10]); // 10 words × 200 ms, one 60 ms gap
-    expect(nextClauseCut(words, 0, { minWords: 3, pauseMs: 150, maxClauseMs: 1500 })).toBe(4);
-    // no gap at all: the latest cut that leaves two words
-    expect(nextClauseCut(timed(Array<number>(10).fill(0)), 0, { minWords: 3, pauseMs: 150, maxClauseMs: 1500 })).toBe(8);
+  it('cuts a clause that runs past maxClauseMs as late as it may (two words left), even without a pause', () => {
+    const words = timed([0, 10, 10, 10, 60, 10, 10, 10, 10, 10]); // 10 words × 200 ms, no real pause
+    expect(nextClauseCut(words, 0, { minWords: 3, pauseMs: 150, maxClauseMs: 1500 })).toBe(8);
+    expect(nextClauseCut(words, 6, { minWords: 3, pauseMs: 150, maxClauseMs: 500 })).toBeUndefined(); // too few words left
     expect(nextClauseCut(words, 0, { minWords: 3, pauseMs: 150, maxClauseMs: 60_000 })).toBeUndefined();
   });
 });

@@ -3,7 +3,7 @@
  * transcript), translates every unit into every target language with the previous sentences as context.
  */
 import type { Frame, TranscriptFrame, TranslationFrame, Word } from '../frames.js';
-import type { Stage } from '../stage.js';
+import { unitOfWork, type Stage } from '../stage.js';
 import type { MtProvider } from '../providers/types.js';
 import type { MtConfig } from '../../config/schema.js';
 import { nextClauseCut } from './clauses.js';
@@ -29,9 +29,10 @@ export function translateStage(provider: MtProvider, opts: TranslateOptions): St
       // The unit's last sample arrived (audioEndMs - endMs) before the newest audio the recogniser heard.
       const sourceArrivedAtMs = t.arrivedAtMs === undefined ? undefined : t.arrivedAtMs - Math.max(0, t.audioEndMs - endMs);
       for (const lang of opts.to) {
-        const text = await ctx.metrics.time('translate', () =>
+        const text = await unitOfWork(ctx, 'translate', () =>
           provider.translate({ text: sourceText, from: opts.from, to: lang, context: context.slice(), signal: ctx.signal }),
         );
+        if (text === undefined) continue;
         yield {
           kind: 'translation',
           ptsMs: endMs,

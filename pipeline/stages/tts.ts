@@ -3,7 +3,7 @@
  * engine once for a faster rendering (a naturally shorter one) before align has to stretch.
  */
 import type { Frame, SynthAudioFrame } from '../frames.js';
-import type { Stage } from '../stage.js';
+import { unitOfWork, type Stage } from '../stage.js';
 import type { TtsProvider } from '../providers/types.js';
 
 export interface TtsStageOptions {
@@ -20,16 +20,18 @@ export function ttsStage(provider: TtsProvider, opts: TtsStageOptions): Stage<Fr
       const slotMs = frame.endMs - frame.startMs;
       const voice = opts.voices[frame.lang] ?? frame.lang;
       const speak = (rate: number) =>
-        ctx.metrics.time('tts', () =>
-          provider.synthesize({ text: frame.text, lang: frame.lang, voice, rate, targetDurationMs: slotMs, signal: ctx.signal }),
-        );
+        unitOfWork(ctx, 'tts', () => provider.synthesize({ text: frame.text, lang: frame.lang, voice, rate, targetDurationMs: slotMs, signal: ctx.signal }));
       let result = await speak(1);
+      if (!result) continue;
       const notes: string[] = [];
       const lengthMs = (result.samples.length * 1000) / result.sampleRate;
       if (provider.capabilities.rate && lengthMs > slotMs && slotMs > 0) {
         const rate = Math.min(opts.maxRate, lengthMs / slotMs);
-        result = await speak(rate);
-        notes.push(`rendered at rate ${rate.toFixed(2)}`);
+        const faster = await speak(rate);
+        if (faster) {
+          result = faster;
+          notes.push(`rendered at rate ${rate.toFixed(2)}`);
+        }
       }
       const out: SynthAudioFrame = {
         kind: 'synth-audio',
