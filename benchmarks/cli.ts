@@ -10,8 +10,9 @@ import { latencyBenchmark } from './latency.js';
 import { batchBenchmark } from './batch.js';
 import { glassBenchmark } from './glass.js';
 import { capacityBenchmark } from './capacity.js';
+import { fanoutBenchmark } from './fanout.js';
 
-const USAGE = 'dubd bench latency [--duration 60] | batch [--minutes 10] [--to es] | glass [--duration 60] | capacity [--sessions 4] [--duration 60]';
+const USAGE = 'dubd bench latency [--duration 60] | batch [--minutes 10] [--to es] | glass [--duration 60] | capacity [--sessions 4] [--duration 60] | fanout [--duration 10]';
 
 export function machine(): string {
   const c = cpus();
@@ -58,6 +59,12 @@ export async function benchCommand(args: string[], io: CliIo): Promise<number> {
       const rows = await capacityBenchmark({ dir, maxSessions: Number(values.sessions ?? 4), durationS: Number(values.duration ?? 60), cfg, log: say });
       io.stdout.write('| live sessions | ingest drops | dubs | started late | skipped | dubd CPU (of all cores) |\n|---|---|---|---|---|---|\n');
       for (const r of rows) io.stdout.write(`| ${r.sessions} | ${r.dropped} | ${r.dubs} | ${r.shifted} | ${r.missed} | ${r.cpuPercent}% |\n`);
+      return 0;
+    }
+    case 'fanout': {
+      const rows = await fanoutBenchmark({ dir, connections: [1000, 4000], seconds: Number(values.duration ?? 10), log: say });
+      io.stdout.write('| server | connections | requests/s | p50 | p99 | errors | viewers (1 playlist + 1 segment / s) |\n|---|---|---|---|---|---|---|\n');
+      for (const r of rows) io.stdout.write(`| ${r.server} | ${r.connections} | ${r.requestsPerS} | ${r.p50Ms} ms | ${r.p99Ms} ms | ${r.errors} | ${r.viewers} |\n`);
       return 0;
     }
     default:

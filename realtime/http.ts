@@ -3,13 +3,13 @@
  * feed per session, Prometheus metrics and a health check. Every path is resolved inside the live folder;
  * errors are JSON with a stable code.
  */
-import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import uWS from 'uWebSockets.js';
 import type { Logger } from 'pino';
 import { DubdError, errorCode, userMessage, type ErrorCode } from '../pipeline/errors.js';
 import type { EventFeed } from './events.js';
 import type { LiveMetrics } from './metrics.js';
+import { FileCache } from './file-cache.js';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.m3u8': 'application/vnd.apple.mpegurl',
@@ -62,6 +62,7 @@ export class HttpServer {
   static async start(opts: { host: string; port: number; routes: HttpRoutes; log: Logger }): Promise<HttpServer> {
     const { routes, log } = opts;
     const app = uWS.App();
+    const files = new FileCache();
     const sockets = new Set<uWS.WebSocket<WsData>>();
 
     app.get('/healthz', (res) => void json(res, 200, { ok: true }));
@@ -84,7 +85,8 @@ export class HttpServer {
       res.onAborted(() => (aborted = true));
       const file = resolveLiveFile(routes.liveDir, url);
       if (!file) return void json(res, 404, { code: 'NOT_FOUND', message: `no such file: ${url}` });
-      readFile(file)
+      files
+        .get(file)
         .then((body) => {
           if (aborted) return;
           const ext = extname(file);
