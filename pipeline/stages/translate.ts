@@ -73,7 +73,7 @@ export function translateStage(provider: MtProvider, opts: TranslateOptions): St
         const rest = words.slice(done);
         const startMs = done === 0 ? frame.startMs : (rest[0]?.startMs ?? frame.startMs);
         done = words.length;
-        if (rest.length === 0 && done === 0 && frame.text.trim()) {
+        if (words.length === 0 && frame.text.trim()) {
           // Engine gave text without word timings: the whole segment is one unit.
           yield* units(frame, [{ text: frame.text, startMs: frame.startMs, endMs: frame.endMs }], frame.startMs, frame.endMs);
         } else {
