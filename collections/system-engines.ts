@@ -2,90 +2,20 @@
  * Probes for `dubd doctor`: is each engine on this machine, which version, and how to get it when it is not.
  * Probes run in parallel, each under a timeout, and never throw: a probe that fails is a row that says so.
  */
-import { execFile } from 'node:child_process';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { delimiter, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { defaultConfig, type DubdConfig } from '../config/schema.js';
 import { debianLibDir, sileroModelPath } from './catalog.js';
-import { ModelRegistry } from './registry.js';
+import { asrProbes } from './probes-asr.js';
+import { mtProbes } from './probes-mt.js';
+import { ttsProbes } from './probes-tts.js';
+import { voiceProbes } from './probes-voice.js';
+import { debVersion, exists, firstLine, missingOf, onPath, run, type Ctx, type Outcome, type Probe, type ProbeOptions, type ProbeResult } from './probe.js';
 
-export type ProbeStatus = 'ok' | 'missing' | 'unavailable';
-export type ProbeKind = 'media' | 'vad' | 'asr' | 'mt' | 'tts' | 'runtime' | 'device' | 'data';
-
-export interface ProbeResult {
-  id: string;
-  kind: ProbeKind;
-  status: ProbeStatus;
-  version?: string;
-  /** What was found or what is wrong, in one line. */
-  detail: string;
-  /** The command that fixes it. */
-  hint?: string;
-  /** Part of the pipeline the config selects: doctor fails when a required probe is not ok. */
-  required: boolean;
-}
-
-export interface ProbeOptions {
-  config?: DubdConfig;
-  env?: NodeJS.ProcessEnv;
-  /** Per-probe budget; a probe that takes longer is reported, not awaited. */
-  timeoutMs?: number;
-}
-
-type Outcome = Omit<ProbeResult, 'id' | 'kind' | 'required'>;
-interface Ctx {
-  config: DubdConfig;
-  env: NodeJS.ProcessEnv;
-  timeoutMs: number;
-}
-interface Probe {
-  id: string;
-  kind: ProbeKind;
-  required: (config: DubdConfig) => boolean;
-  run: (ctx: Ctx) => Promise<Outcome>;
-}
+export type { ProbeKind, ProbeResult, ProbeStatus } from './probe.js';
 
 const require = createRequire(import.meta.url);
-
-/** Runs a command; resolves with stdout+stderr, or null when it is not installed, fails or times out. */
-function run(cmd: string, args: string[], timeoutMs: number): Promise<string | null> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
-      resolve(err ? null : `${stdout}${stderr}`);
-    });
-  });
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
-}
-
-async function missingOf(paths: string[]): Promise<string[]> {
-  const found = await Promise.all(paths.map(exists));
-  return paths.filter((_, i) => !found[i]);
-}
-
-/** The first PATH entry holding `bin`, without spawning `which`. */
-async function onPath(bin: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  for (const dir of (env.PATH ?? '').split(delimiter).filter(Boolean)) {
-    if (await exists(join(dir, bin))) return join(dir, bin);
-  }
-  return undefined;
-}
-
-/** A Debian package's version, when dpkg knows it. */
-async function debVersion(pkg: string, timeoutMs: number): Promise<string | undefined> {
-  const out = await run('dpkg-query', ['-W', '-f=${Version}', pkg], timeoutMs);
-  return out?.trim() || undefined;
-}
-
-function firstLine(text: string): string {
-  return text.split('\n')[0].trim();
-}
 
 function ffProbe(bin: 'ffmpeg' | 'ffprobe'): Probe {
   return {
@@ -207,33 +137,6 @@ const koffiProbe: Probe = {
   },
 };
 
-const whisperProbe: Probe = {
-  id: 'whisper-asr',
-  kind: 'asr',
-  required: () => false,
-  run: async ({ config }) => {
-    const registry = new ModelRegistry({ dataDir: config.dataDir });
-    for (const id of ['whisper-base.en', 'whisper-tiny.en']) {
-      if ((await registry.status(id)) === 'installed') return { status: 'ok', detail: `${id} pulled into ${registry.dirOf(id)} (sherpa-onnx OfflineRecognizer)` };
-    }
-    return { status: 'unavailable', detail: 'no model folder configured', hint: 'dubd models pull whisper-base.en' };
-  },
-};
-
-function remoteProbe(id: string, kind: ProbeKind, what: string): Probe {
-  return {
-    id,
-    kind,
-    required: () => false,
-    run: async ({ env }) => {
-      const configured = Boolean(env.OPENAI_API_KEY || env.OPENAI_BASE_URL);
-      return configured
-        ? { status: 'unavailable', detail: `OPENAI_* found in the environment, but this build has no ${what} provider yet` }
-        : { status: 'unavailable', detail: `no API key/base URL configured for ${what}` };
-    },
-  };
-}
-
 const cudaProbe: Probe = {
   id: 'cuda',
   kind: 'device',
@@ -266,9 +169,10 @@ export const probes: readonly Probe[] = [
   espeakProbe,
   koffiProbe,
   testdataProbe,
-  whisperProbe,
-  remoteProbe('openai-asr', 'asr', 'OpenAI-compatible transcription'),
-  remoteProbe('llm-mt', 'mt', 'LLM translation'),
+  ...asrProbes,
+  ...mtProbes,
+  ...ttsProbes,
+  ...voiceProbes,
   cudaProbe,
 ];
 

@@ -2,8 +2,13 @@
  * The one typed configuration. Every field has an embedded default so `npm start` needs no file.
  */
 import { z } from 'zod';
+import { languageCode } from './common.js';
+import { asrSchema } from './asr.js';
+import { mtSchema } from './mt.js';
+import { ttsSchema } from './tts.js';
+import { voiceSchema } from './voice.js';
 
-export const languageCode = z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/, 'a language code such as es or pt-BR');
+export { languageCode };
 
 const vadSchema = z.object({
   provider: z.literal('silero').default('silero'),
@@ -20,47 +25,9 @@ const vadSchema = z.object({
   maxSegmentMs: z.number().int().min(1000).default(12_000),
 });
 
-const asrSchema = z.object({
-  provider: z.literal('pocketsphinx').default('pocketsphinx'),
-  language: languageCode.default('en'),
-  pocketsphinx: z
-    .object({
-      hmm: z.string().default('/usr/share/pocketsphinx/model/en-us/en-us'),
-      lm: z.string().default('/usr/share/pocketsphinx/model/en-us/en-us.lm.bin'),
-      dict: z.string().default('/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict'),
-    })
-    .default({}),
-  /** Feed size for streaming engines; a partial hypothesis per chunk. */
-  chunkMs: z.number().int().min(20).max(1000).default(100),
-  /** LocalAgreement-n: a word is stable once n consecutive hypotheses agree on it. */
-  agreement: z.number().int().min(1).max(5).default(2),
-});
 
-const mtSchema = z.object({
-  provider: z.literal('apertium').default('apertium'),
-  /** Source sentences kept as context for providers that use it. */
-  contextSentences: z.number().int().min(0).max(20).default(3),
-  /** A clause is translated early once this many stable words follow the last cut... */
-  clauseMinWords: z.number().int().min(2).default(6),
-  /** ...and the ASR saw a pause of at least this long between words. */
-  clausePauseMs: z.number().int().min(0).default(150),
-  /** ...or, failing a pause, once the clause is this long (a live dub must not wait for a whole long sentence). */
-  clauseMaxMs: z.number().int().min(1000).default(3000),
-});
 
-const ttsSchema = z.object({
-  provider: z.literal('espeak-ng').default('espeak-ng'),
-  /** espeak-ng voice per target language. */
-  voices: z.record(z.string(), z.string()).default({ es: 'es', pt: 'pt-br', en: 'en-us', 'es-419': 'es-419' }),
-  /** Words per minute at rate 1. */
-  wordsPerMinute: z.number().int().min(80).max(450).default(175),
-});
 
-const voiceSchema = z.object({
-  provider: z.enum(['pitch-match', 'none']).default('pitch-match'),
-  /** Largest pitch shift applied, in semitones either way. */
-  maxShiftSemitones: z.number().min(0).max(12).default(7),
-});
 
 const alignSchema = z.object({
   /** Largest time-stretch (faster playback) without pitch change. */

@@ -6,11 +6,10 @@ import type { DubdConfig } from '../../config/schema.js';
 import { DubdError } from '../errors.js';
 import type { Providers } from './types.js';
 import { SileroVad } from './vad-silero.js';
-import { PocketSphinxAsr } from './asr-pocketsphinx.js';
-import { ApertiumMt } from './mt-apertium.js';
-import { EspeakTts } from './tts-espeak.js';
-import { PitchMatchVoice } from './voice-pitch-match.js';
-import { PassthroughVoice } from './voice-passthrough.js';
+import { loadAsr } from './load-asr.js';
+import { loadMt } from './load-mt.js';
+import { loadTts } from './load-tts.js';
+import { loadVoice } from './load-voice.js';
 
 export async function loadProviders(cfg: DubdConfig): Promise<Providers> {
   const loaded: { close(): Promise<void> }[] = [];
@@ -20,14 +19,10 @@ export async function loadProviders(cfg: DubdConfig): Promise<Providers> {
   };
   try {
     const vad = keep(await SileroVad.load({ model: cfg.vad.model, threshold: cfg.vad.threshold }));
-    const asr = keep(await PocketSphinxAsr.load({ ...cfg.asr.pocketsphinx, device: cfg.inference.device, workers: cfg.inference.workers }));
-    const mt = keep(await ApertiumMt.load({}));
-    const tts = keep(await EspeakTts.load({ voices: cfg.tts.voices, wordsPerMinute: cfg.tts.wordsPerMinute }));
-    const voice = keep(
-      cfg.voice.provider === 'none'
-        ? new PassthroughVoice()
-        : await PitchMatchVoice.load({ maxShiftSemitones: cfg.voice.maxShiftSemitones }),
-    );
+    const asr = keep(await loadAsr(cfg));
+    const mt = keep(await loadMt(cfg));
+    const tts = keep(await loadTts(cfg));
+    const voice = keep(await loadVoice(cfg));
     return { vad, asr, mt, tts, voice };
   } catch (err) {
     await Promise.allSettled(loaded.map((p) => p.close()));

@@ -1,0 +1,2 @@
+/** Downloadable voice-conversion models (RVC generators, content encoders), pinned by sha256. */
+export const voiceCatalog: unknown[] = [];
