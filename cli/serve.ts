@@ -2,6 +2,7 @@
  * `dubd serve` (what `npm start` runs): the live server. Prints where OBS publishes and where viewers
  * watch; stops cleanly on Ctrl-C / SIGTERM.
  */
+import { userMessage } from '../pipeline/errors.js';
 import type { CliIo } from './io.js';
 import { parseCliArgs } from './args.js';
 import { loadConfig } from '../config/load.js';
@@ -16,6 +17,9 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const cfg = loadConfig({ file: values.config, env: io.env });
   const log = createLogger(cfg.logLevel);
   const server = await DubdServer.start(cfg, log);
+  // A stray rejection in one session's plumbing is a bug to log loudly, not a reason to drop every viewer.
+  const onStray = (err: unknown): void => log.error({ err: userMessage(err), stack: (err as Error)?.stack }, 'unhandled rejection (bug): the server keeps serving');
+  process.on('unhandledRejection', onStray);
   const ports = { rtmp: server.rtmpPort, http: server.httpPort };
   const urls = (name: string): ReturnType<typeof publicUrls> => publicUrls(cfg.live, name, ports);
   io.stdout.write(`dubd: ready rtmp=${ports.rtmp} http=${ports.http}\n`);
@@ -30,5 +34,6 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   });
   io.stdout.write('dubd: shutting down\n');
   await server.close();
+  process.off('unhandledRejection', onStray);
   return 0;
 }

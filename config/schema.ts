@@ -72,6 +72,10 @@ const liveSchema = z.object({
   dubDeadlineMs: z.number().int().min(200).max(10_000).default(2500),
   /** A dub that misses its deadline by at most this much starts late instead of being skipped. */
   lateShiftMs: z.number().int().min(0).max(5000).default(1500),
+  /** A publisher that comes back within this long continues its session (HLS continues after a discontinuity). */
+  reconnectGraceMs: z.number().int().min(0).max(600_000).default(15_000),
+  /** Decoder/HLS output restarts allowed per publish per minute before the publisher is disconnected. */
+  maxRestartsPerMinute: z.number().int().min(0).max(60).default(5),
   hlsSegmentSeconds: z.number().min(1).max(6).default(1),
   hlsListSize: z.number().int().min(3).max(60).default(10),
   /** Extra ICE host addresses WebRTC viewers may reach this server at (its public IP behind NAT). */

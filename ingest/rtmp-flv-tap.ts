@@ -45,6 +45,16 @@ const TAG_HEADER_BYTES = 11;
 const SET_DATA_FRAME = Buffer.from([0x02, 0x00, 0x0d, ...Buffer.from('@setDataFrame')]);
 
 let nextTapId = 0;
+/** Script and config tags kept for readers that join late (metadata, sequence headers; a few per track). */
+const MAX_SETUP_TAGS = 16;
+
+/** One consumer of the tap's FLV: its own queue, its own drop state. */
+class FlvReader {
+  readonly flv = new Readable({ read: () => {} });
+  /** A video tag was dropped (or the reader joined mid-GOP): drop video until the next key frame. */
+  videoGap = false;
+  dropping = false;
+}
 
 export class FlvTap {
   // The fields node-media-server's BroadcastServer reads from a subscriber. An empty ip marks an internal
@@ -54,33 +64,60 @@ export class FlvTap {
   readonly protocol = 'flv' as const;
   readonly streamPath: string;
 
-  readonly flv = new Readable({ read: () => {} });
+  /** The first reader, open from the first tag. */
+  readonly flv: Readable;
   hasAudio = false;
   hasVideo = false;
 
   private readonly opts: FlvTapOptions;
+  private readers: FlvReader[] = [];
   private decided = false;
   private ended = false;
   private pending: { tag: Buffer; kind: TagKind }[] = [];
   private pendingBytes = 0;
+  /** What a late reader needs before media: metadata and sequence headers. */
+  private setup: Buffer[] = [];
+  /** Tags since the newest key frame, so a late reader starts with a picture (empty without video). */
+  private gop: { tag: Buffer; kind: TagKind }[] = [];
+  private gopBytes = 0;
   private sawAudio = false;
   private sawVideo = false;
   /** The tracks onMetaData announces; both until it says otherwise. */
   private expectAudio = true;
   private expectVideo = true;
   private probeTimer: NodeJS.Timeout | undefined;
-  /** A video tag was dropped: drop video until the next key frame. */
-  private videoGap = false;
-  private dropping = false;
   private readonly counters: FlvTapStats = { tags: 0, bytes: 0, droppedTags: 0, droppedBytes: 0 };
 
   constructor(opts: FlvTapOptions) {
     this.opts = opts;
     this.streamPath = opts.streamPath;
+    this.flv = this.openReader();
   }
 
   stats(): FlvTapStats {
     return { ...this.counters };
+  }
+
+  /**
+   * Another reader of the same publish (e.g. a restarted packager). Opened before the tracks are known it
+   * sees every tag; later it starts with the header, the metadata and sequence headers, then the current
+   * GOP from its key frame, so a decoder can start at once. Ends with the publish.
+   */
+  openReader(): Readable {
+    const reader = new FlvReader();
+    if (this.ended) {
+      reader.flv.push(null);
+      return reader.flv;
+    }
+    reader.flv.on('close', () => (this.readers = this.readers.filter((r) => r !== reader)));
+    this.readers.push(reader);
+    if (this.decided) {
+      reader.flv.push(flvHeader(this.hasAudio, this.hasVideo));
+      for (const tag of this.setup) reader.flv.push(tag);
+      reader.videoGap = this.hasVideo && this.gop[0]?.kind !== 'key';
+      for (const { tag, kind } of this.gop) this.deliverTo(reader, tag, kind);
+    }
+    return reader.flv;
   }
 
   /** Called by the broadcaster with one complete FLV tag (header, body, previous-tag-size) at a time. */
@@ -113,14 +150,17 @@ export class FlvTap {
   /** BroadcastServer's subscriber interface; the connection owns the socket, so nothing to do here. */
   close(): void {}
 
-  /** The publisher is gone: end `flv` (or drop it unseen when the tracks were never known). */
+  /** The publisher is gone: end every reader (or drop them unseen when the tracks were never known). */
   end(): void {
     if (this.ended) return;
     this.ended = true;
     clearTimeout(this.probeTimer);
     this.pending = [];
-    if (this.decided) this.flv.push(null);
-    else this.flv.destroy();
+    this.gop = [];
+    for (const r of this.readers) {
+      if (this.decided) r.flv.push(null);
+      else r.flv.destroy();
+    }
   }
 
   private readMetadata(tag: Buffer): void {
@@ -145,7 +185,7 @@ export class FlvTap {
     clearTimeout(this.probeTimer);
     this.hasAudio = this.sawAudio;
     this.hasVideo = this.sawVideo;
-    this.flv.push(flvHeader(this.hasAudio, this.hasVideo));
+    for (const r of this.readers) r.flv.push(flvHeader(this.hasAudio, this.hasVideo));
     for (const { tag, kind } of this.pending) this.deliver(tag, kind);
     this.pending = [];
     this.pendingBytes = 0;
@@ -153,28 +193,54 @@ export class FlvTap {
   }
 
   private deliver(tag: Buffer, kind: TagKind): void {
-    const queued = this.flv.readableLength;
+    this.remember(tag, kind);
+    for (const r of this.readers) this.deliverTo(r, tag, kind);
+  }
+
+  private remember(tag: Buffer, kind: TagKind): void {
+    if (kind === 'script' || kind === 'config') {
+      this.setup.push(tag);
+      if (this.setup.length > MAX_SETUP_TAGS) this.setup.shift();
+      return;
+    }
+    if (!this.hasVideo) return;
+    if (kind === 'key') {
+      this.gop = [];
+      this.gopBytes = 0;
+    }
+    this.gop.push({ tag, kind });
+    this.gopBytes += tag.length;
+    // A GOP bigger than a reader's budget could not be delivered whole anyway: start late readers at the next key frame.
+    if (this.gopBytes > this.opts.maxBufferedBytes) {
+      this.gop = [];
+      this.gopBytes = 0;
+    }
+  }
+
+  private deliverTo(reader: FlvReader, tag: Buffer, kind: TagKind): void {
+    const { flv } = reader;
+    const queued = flv.readableLength;
     // An empty queue takes any tag: a key frame bigger than the limit must not stop video for good.
-    const full = this.flv.destroyed || (queued > 0 && queued + tag.length > this.opts.maxBufferedBytes);
+    const full = flv.destroyed || (queued > 0 && queued + tag.length > this.opts.maxBufferedBytes);
     let drop: boolean;
-    if (kind === 'script' || kind === 'config') drop = this.flv.destroyed; // tiny, and decoding needs them
+    if (kind === 'script' || kind === 'config') drop = flv.destroyed; // tiny, and decoding needs them
     else if (kind === 'key') drop = full;
-    else if (kind === 'video') drop = full || this.videoGap;
+    else if (kind === 'video') drop = full || reader.videoGap;
     else drop = full;
-    if (kind === 'key' || kind === 'video') this.videoGap = drop;
+    if (kind === 'key' || kind === 'video') reader.videoGap = drop;
     if (drop) {
       this.counters.droppedTags++;
       this.counters.droppedBytes += tag.length;
-      if (!this.dropping && !this.flv.destroyed) {
+      if (!reader.dropping && !flv.destroyed) {
         this.opts.log.warn({ stream: this.streamPath, droppedTags: this.counters.droppedTags }, 'rtmp ingest reader too slow, dropping tags');
       }
-      this.dropping = true;
+      reader.dropping = true;
       return;
     }
-    this.dropping = false;
+    reader.dropping = false;
     this.counters.tags++;
     this.counters.bytes += tag.length;
-    this.flv.push(tag);
+    flv.push(tag);
   }
 }
 

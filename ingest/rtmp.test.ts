@@ -57,6 +57,27 @@ describe('RtmpIngest', () => {
     expect(lines().join('\n')).not.toContain(KEY);
   });
 
+  it('gives a reader opened mid-stream the header, sequence headers and the current GOP from its key frame', async () => {
+    const { ingest, url } = await startIngest();
+    const publisher = publish(url(KEY), { seconds: 6 });
+    const [p] = await nextEvent(ingest, 'publish');
+    p.flv.resume();
+    await sleep(2500);
+    const late = p.openFlv();
+    const frames = await runWithStdin(
+      'ffprobe',
+      ['-v', 'error', '-f', 'flv', '-i', 'pipe:0', '-show_entries', 'packet=codec_type,pts_time,flags', '-of', 'csv=p=0'],
+      late,
+    );
+    const packets = frames.stdout.toString().trim().split('\n');
+    // Key frames every 2 s: opened at ~2.5 s, the reader starts with the GOP that began at ~2 s, not at the next one.
+    const [, ptsS, flags] = (packets.find((l) => l.startsWith('video')) ?? '').split(',');
+    expect(flags).toMatch(/^K/);
+    expect(Number(ptsS)).toBeLessThan(3.5);
+    expect(packets.filter((l) => l.startsWith('audio')).length).toBeGreaterThan(50);
+    expect(await publisher.exited).toBe(0);
+  });
+
   it('marks an audio-only publish hasVideo false and ffmpeg decodes it without waiting for a video track', async () => {
     const { ingest, url } = await startIngest();
     const publisher = publish(url(KEY), { seconds: 8, audioOnly: true });

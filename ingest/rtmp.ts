@@ -37,10 +37,14 @@ export interface IngestPublish {
   name: string;
   /** FLV: header (flags of the tracks present), metadata, sequence headers, then live tags; ends on unpublish. */
   flv: Readable;
+  /** Another FLV reader of the same publish, starting at the current key frame (see FlvTap.openReader). */
+  openFlv(): Readable;
   hasVideo: boolean;
   hasAudio: boolean;
   /** Disconnects the publisher. */
   kick(): void;
+  /** Resolves when the publisher is gone. */
+  ended: Promise<void>;
   /** Tags written to `flv` and dropped because its reader was too slow. */
   stats(): FlvTapStats;
 }
@@ -212,6 +216,9 @@ class PublisherConnection {
   private broadcast: BroadcastServer | undefined;
   private tap: FlvTap | undefined;
   private announced = false;
+  private markEnded!: () => void;
+  /** Resolves when this connection is gone. */
+  private readonly ended = new Promise<void>((resolve) => (this.markEnded = resolve));
 
   constructor(socket: net.Socket, host: Host) {
     this.socket = socket;
@@ -314,9 +321,11 @@ class PublisherConnection {
     this.host.emitSafely('publish', {
       name,
       flv: tap.flv,
+      openFlv: () => tap.openReader(),
       hasVideo: tap.hasVideo,
       hasAudio: tap.hasAudio,
       kick: () => this.socket.destroy(),
+      ended: this.ended,
       stats: () => tap.stats(),
     });
   }
@@ -349,6 +358,7 @@ class PublisherConnection {
   private onClose(): void {
     const wasPublishing = this.state === 'publishing';
     this.state = 'closed';
+    this.markEnded();
     clearTimeout(this.deadline);
     if (this.broadcast && this.tap) {
       this.broadcast.donePlay(this.tap);

@@ -12,7 +12,8 @@ export type LiveEvent =
   | { type: 'missed'; unitId: string; lang: string; text: string }
   | { type: 'shifted'; unitId: string; lang: string; lateMs: number }
   | { type: 'stats'; stages: Record<string, unknown>; counters: Record<string, number> }
-  | { type: 'state'; state: 'live' | 'reconnecting' | 'ended' };
+  | { type: 'state'; state: 'live' | 'reconnecting' | 'ended' }
+  | { type: 'restart'; reason: string; restarts: number };
 
 export type Subscriber = (json: string) => void;
 

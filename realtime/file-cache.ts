@@ -1,8 +1,8 @@
 /**
  * Keeps the HLS files viewers ask for in memory, so a thousand viewers of one stream cost one disk read.
  * Segments never change once written (ffmpeg writes them under a temporary name and renames), so they are
- * kept until evicted (least recently used, bounded in bytes); playlists change every segment, so they are
- * re-read once they are older than `playlistTtlMs`. Concurrent misses for one file share one read.
+ * kept until evicted (least recently used, bounded in bytes); playlists change every segment and a WebVTT
+ * segment is rewritten when a late cue lands in it, so those are re-read once older than `playlistTtlMs`. Concurrent misses for one file share one read.
  */
 import { readFile } from 'node:fs/promises';
 
@@ -10,6 +10,9 @@ export interface FileCacheOptions {
   maxBytes: number;
   playlistTtlMs: number;
 }
+
+/** Files that are rewritten in place. */
+const CHANGING = /\.(m3u8|vtt)$/;
 
 interface Entry {
   body: Buffer;
@@ -29,7 +32,7 @@ export class FileCache {
 
   async get(path: string): Promise<Buffer> {
     const hit = this.entries.get(path);
-    const fresh = hit && (!path.endsWith('.m3u8') || performance.now() - hit.readAt < this.opts.playlistTtlMs);
+    const fresh = hit && (!CHANGING.test(path) || performance.now() - hit.readAt < this.opts.playlistTtlMs);
     if (hit && fresh) {
       // Map order is the LRU order: move to the end.
       this.entries.delete(path);

@@ -20,6 +20,8 @@ export class LiveMetrics {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     registers: [this.registry],
   });
+  readonly restarts = new Counter({ name: 'dubd_live_restarts_total', help: 'Decoder/HLS output restarts of live sessions (the publisher stayed)', labelNames: ['stream', 'reason'], registers: [this.registry] });
+  readonly reconnects = new Counter({ name: 'dubd_live_reconnects_total', help: 'Publishers that came back within the grace period (same session)', labelNames: ['stream'], registers: [this.registry] });
   readonly refused = new Counter({ name: 'dubd_publish_refused_total', help: 'Publish attempts refused (unknown key, name already live)', registers: [this.registry] });
 
   constructor() {

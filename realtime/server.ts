@@ -68,7 +68,7 @@ export class DubdServer {
         metrics: this.metrics,
         whep: { offer: (name, lang, sdp) => whep.offer(name, lang, sdp), delete: (id) => whep.delete(id) },
         status: () => ({
-          sessions: [...this.sessions.values()].map((s) => ({ name: s.name, to: s.targets, startedAt: s.startedAt, eventSubscribers: s.events.size, avOffsetMs: s.avOffsetMs, ...s.pipelineMetrics.toJSON() })),
+          sessions: [...this.sessions.values()].map((s) => ({ name: s.name, state: s.state, legs: s.legCount, to: s.targets, startedAt: s.startedAt, eventSubscribers: s.events.size, avOffsetMs: s.avOffsetMs, ...s.pipelineMetrics.toJSON() })),
         }),
       },
     });
@@ -88,9 +88,18 @@ export class DubdServer {
   private async onPublish(p: IngestPublish): Promise<void> {
     const stream = this.registry.get(p.name);
     if (!stream || !this.providers || this.closed) return p.kick();
+    const waiting = this.sessions.get(p.name);
+    if (waiting?.state === 'reconnecting') {
+      // The same publisher back within the grace period: its session goes on.
+      await waiting.attach(p).catch((err: unknown) => {
+        this.log.error({ stream: p.name, err: userMessage(err) }, 'live session could not resume');
+        p.kick();
+      });
+      return;
+    }
     try {
       checkLanguages(this.providers, this.cfg.sourceLanguage, stream.to);
-      await this.sessions.get(p.name)?.close();
+      await waiting?.close();
       const dir = join(this.liveDir, p.name);
       await rm(dir, { recursive: true, force: true });
       await mkdir(dir, { recursive: true });
@@ -98,8 +107,7 @@ export class DubdServer {
       const session = await LiveSession.start({
         name: p.name,
         targets: stream.to,
-        flv: p.flv,
-        hasVideo: p.hasVideo,
+        input: p,
         dir,
         providers: shared,
         vad: await SileroVad.load({ model: this.cfg.vad.model, threshold: this.cfg.vad.threshold }),
@@ -112,6 +120,8 @@ export class DubdServer {
       this.log.info({ stream: p.name, to: stream.to }, 'live session started');
       await session.finished;
       await session.close();
+      if (this.sessions.get(p.name) === session) this.sessions.delete(p.name);
+      this.metrics.sessions.set(this.sessions.size);
       this.log.info({ stream: p.name }, 'live session ended');
     } catch (err) {
       this.log.error({ stream: p.name, err: userMessage(err) }, 'live session failed');

@@ -2,8 +2,12 @@
  * One live session: a published stream decoded, dubbed by the same pipeline as every other mode (live
  * clock, drop-oldest ingest so the live edge never falls behind), mixed per language at a fixed deadline,
  * and packaged as HLS. close() stops everything it started.
+ *
+ * The session outlives its publisher's connection: the media of each connection is a leg (see leg.ts) on one
+ * continuous session clock. When the publisher leaves, the session waits `reconnectGraceMs` for it; a
+ * decoder or HLS output that dies while the publisher stays is replaced by a new leg at once. Each leg is one
+ * HLS generation, stitched into the same public playlists with a discontinuity (see hls/stitcher.ts).
  */
-import { PassThrough, type Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { DubdConfig } from '../config/schema.js';
 import { Channel } from '../pipeline/channel.js';
@@ -14,20 +18,23 @@ import { mixLive } from '../pipeline/mix/live-mixer.js';
 import { runPipeline, type Sink } from '../pipeline/run.js';
 import { dubStages } from '../pipeline/dub-stages.js';
 import type { Providers, VadProvider } from '../pipeline/providers/types.js';
-import { decodeLive } from '../ingest/live-decode.js';
-import { HlsPackager } from './hls/packager.js';
+import { InvalidStateError, isAbortError, toError, userMessage } from '../pipeline/errors.js';
+import { HlsStitcher } from './hls/stitcher.js';
 import { EventFeed } from './events.js';
 import { FrameHub, type AudioSubscription } from './frame-hub.js';
 import type { LiveMetrics } from './metrics.js';
-import { isAbortError } from '../pipeline/errors.js';
+import { SessionLeg, type LiveInput } from './leg.js';
+
+export type { LiveInput } from './leg.js';
 
 const FRAME_MS = 20;
+/** Room between legs on the session clock beyond what the last one decoded (frames still in pipes). */
+const LEG_GAP_MS = 1000;
 
 export interface LiveSessionOptions {
   name: string;
   targets: string[];
-  flv: Readable;
-  hasVideo: boolean;
+  input: LiveInput;
   dir: string;
   /** Shared engines; the VAD is the session's own (it has per-stream state). */
   providers: Omit<Providers, 'vad'>;
@@ -37,17 +44,28 @@ export interface LiveSessionOptions {
   metrics: LiveMetrics;
 }
 
+export type LiveSessionState = 'live' | 'reconnecting' | 'ended';
+
 export class LiveSession {
   readonly events: EventFeed;
   readonly pipelineMetrics: PipelineMetrics;
   readonly startedAt = new Date();
   private readonly controller = new AbortController();
   private readonly clock = new LiveClock();
-  private packager: HlsPackager | undefined;
+  private readonly startWallMs = this.clock.now();
+  private readonly stitcher: HlsStitcher;
   private running: Promise<void> = Promise.resolve();
   private readonly tracksDone: Promise<void>[] = [];
   /** The mixed track of each target language, for WebRTC viewers. */
   private hubs: FrameHub[] = [];
+  private readonly legs: SessionLeg[] = [];
+  /** Readers waiting for the next leg (or for the session's input to end). */
+  private legWaiters: (() => void)[] = [];
+  private inputEnded = false;
+  private graceTimer: NodeJS.Timeout | undefined;
+  private restartTimes: number[] = [];
+  private starting: Promise<void> = Promise.resolve();
+  private currentState: LiveSessionState = 'live';
   private closed = false;
 
   private constructor(private readonly opts: LiveSessionOptions) {
@@ -59,19 +77,29 @@ export class LiveSession {
         if (name === 'ingest.dropped') m.dropped.inc({ stream: opts.name }, by);
       },
     });
+    this.stitcher = new HlsStitcher({ dir: opts.dir, listSize: opts.settings.live.hlsListSize, log: opts.log });
   }
 
   get name(): string {
     return this.opts.name;
   }
 
+  get state(): LiveSessionState {
+    return this.currentState;
+  }
+
   /** Measured offset of the video against the dubbed audio in the HLS output, once known. */
   get avOffsetMs(): number | undefined {
-    return this.packager?.avOffsetMs;
+    return this.legs.at(-1)?.packager?.avOffsetMs;
   }
 
   get targets(): string[] {
     return this.opts.targets;
+  }
+
+  /** Legs so far: 1 + reconnects + restarts. */
+  get legCount(): number {
+    return this.legs.length;
   }
 
   /** A viewer's own feed of the dubbed program audio in `lang`, or undefined for a language not dubbed. */
@@ -82,78 +110,74 @@ export class LiveSession {
 
   static async start(opts: LiveSessionOptions): Promise<LiveSession> {
     const s = new LiveSession(opts);
-    await s.begin();
+    try {
+      s.begin();
+      await s.startLeg(opts.input);
+    } catch (err) {
+      await s.close();
+      throw err;
+    }
     return s;
   }
 
-  private async begin(): Promise<void> {
+  /** The publisher is back within the grace period: its media continues this session. */
+  async attach(input: LiveInput): Promise<void> {
+    if (this.closed || this.currentState !== 'reconnecting') throw new InvalidStateError(`session '${this.name}' is not waiting for its publisher`);
+    clearTimeout(this.graceTimer);
+    this.opts.metrics.reconnects.inc({ stream: this.name });
+    this.opts.log.info({ stream: this.name }, 'publisher reconnected; session continues');
+    await this.startLeg(input);
+  }
+
+  private begin(): void {
     const { settings: cfg, targets, log, name } = this.opts;
     const signal = this.controller.signal;
-    // One FLV byte stream, two readers: the decoder (audio for the pipeline) and the packager (video copy).
-    const forDecode = new PassThrough();
-    const forPackager = new PassThrough();
-    this.opts.flv.pipe(forDecode);
-    this.opts.flv.pipe(forPackager);
-
-    const decode = decodeLive(forDecode, {
-      analysis: { sampleRate: 16_000, channels: 1, frameMs: FRAME_MS },
-      program: { sampleRate: cfg.mix.sampleRate, channels: 2, frameMs: FRAME_MS },
-      clock: this.clock,
-      signal,
-    });
     // Program audio waits up to the deadline for its dubs: room for that, dropping the oldest beyond it.
     const holdFrames = Math.ceil((cfg.live.dubDeadlineMs + 2000) / FRAME_MS);
     const programs = targets.map(() => new Channel<AudioFrame>({ capacity: holdFrames, policy: 'drop-oldest' }));
     const dubs = targets.map(() => new Channel<SynthAudioFrame>({ capacity: 256, policy: 'drop-oldest' }));
     this.hubs = targets.map(() => new FrameHub());
-    const teeProgram = (async () => {
+    void (async () => {
       try {
-        for await (const f of decode.program) for (const c of programs) await c.push(f);
+        for (let k = 0; ; k += 1) {
+          const leg = await this.legAt(k);
+          if (!leg) break;
+          for await (const f of leg.program) for (const c of programs) await c.push(f);
+        }
+      } catch (err) {
+        if (!isAbortError(err)) log.warn({ err: toError(err).message }, 'live program feed failed');
       } finally {
         for (const c of programs) c.close();
       }
     })();
 
-    this.packager = await HlsPackager.start({
-      dir: this.opts.dir,
-      video: this.opts.hasVideo ? forPackager : undefined,
-      original: undefined,
-      tracks: targets.map((lang, i) => ({
-        lang,
-        frames: this.hubs[i].tap(this.tracked(mixLive(programs[i], cfg.mix, {
-          deadlineMs: cfg.live.dubDeadlineMs,
-          lateShiftMs: cfg.live.lateShiftMs,
-          pollDub: () => dubs[i].poll(),
-          onMissed: (d) => {
-            this.opts.metrics.missed.inc({ stream: name, lang });
-            this.pipelineMetrics.count('dubs.missedDeadline');
-            this.events.publish({ type: 'missed', unitId: d.unitId, lang, text: d.text });
-          },
-          onShifted: (d, lateMs) => {
-            this.pipelineMetrics.count('dubs.shiftedLate');
-            this.events.publish({ type: 'shifted', unitId: d.unitId, lang, lateMs: Math.round(lateMs) });
-          },
-          now: () => this.clock.now(),
-          signal,
-        }))),
-      })),
-      sourceLanguage: cfg.sourceLanguage,
-      segmentSeconds: cfg.live.hlsSegmentSeconds,
-      listSize: cfg.live.hlsListSize,
-      signal,
-      log,
+    targets.forEach((lang, i) => {
+      const mixed = this.hubs[i].tap(
+        this.tracked(
+          mixLive(programs[i], cfg.mix, {
+            deadlineMs: cfg.live.dubDeadlineMs,
+            lateShiftMs: cfg.live.lateShiftMs,
+            pollDub: () => dubs[i].poll(),
+            onMissed: (d) => {
+              this.opts.metrics.missed.inc({ stream: name, lang });
+              this.pipelineMetrics.count('dubs.missedDeadline');
+              this.events.publish({ type: 'missed', unitId: d.unitId, lang, text: d.text });
+            },
+            onShifted: (d, lateMs) => {
+              this.pipelineMetrics.count('dubs.shiftedLate');
+              this.events.publish({ type: 'shifted', unitId: d.unitId, lang, lateMs: Math.round(lateMs) });
+            },
+            now: () => this.clock.now(),
+            signal,
+          }),
+        ),
+      );
+      void this.route(i, mixed);
     });
-    if (!this.opts.hasVideo) forPackager.resume(); // nobody reads it: keep it from holding the FLV back
 
-    const packager = this.packager;
-    packager.on('error', (err) => {
-      // The video/audio outputs stop; the pipeline and the event feed go on. (Restarting the packager with
-      // an HLS discontinuity is the next step.)
-      log.error({ err: err.message, stream: name }, 'hls packager failed');
-      this.pipelineMetrics.count('hls.failures');
-    });
     const cue = (lang: string, c: { startMs: number; endMs: number; text: string }): void => {
-      if (!packager.closed) packager.addCue(lang, c);
+      const leg = this.legAtTime(c.startMs);
+      leg?.addCue(lang, c);
     };
     const outputs: Sink = async (frames: AsyncIterable<Frame>) => {
       for await (const f of frames) {
@@ -173,7 +197,7 @@ export class LiveSession {
     statsTimer.unref();
     this.events.publish({ type: 'state', state: 'live' });
     this.running = runPipeline({
-      source: decode.analysis,
+      source: this.analysis(),
       stages: dubStages({ ...this.opts.providers, vad: this.opts.vad }, cfg, targets, this.clock),
       sinks: [outputs],
       observers: [this.events.observe],
@@ -189,14 +213,151 @@ export class LiveSession {
       .catch((err: unknown) => {
         if (!isAbortError(err) && !signal.aborted) log.error({ err: (err as Error).message, stream: name }, 'live pipeline failed');
       })
-      .finally(() => {
-        clearInterval(statsTimer);
-        void teeProgram.catch(() => undefined);
-        void decode.done.catch(() => undefined);
-      });
+      .finally(() => clearInterval(statsTimer));
   }
 
-  /** Resolves when the publisher's stream has ended and everything in flight is out, held audio included. */
+  /**
+   * The pipeline's source: every leg's analysis audio in turn. After a leg, enough silence for the VAD to
+   * end the utterance the publisher was in, so it is dubbed now rather than merged with the next leg's speech.
+   */
+  private async *analysis(): AsyncGenerator<AudioFrame> {
+    const rate = 16_000;
+    const frameSamples = (rate * FRAME_MS) / 1000;
+    const padFrames = Math.ceil((this.opts.settings.vad.minSilenceMs + 200) / FRAME_MS);
+    for (let k = 0; ; k += 1) {
+      const leg = await this.legAt(k);
+      if (!leg) return;
+      let endMs: number | undefined;
+      for await (const f of leg.analysis) {
+        endMs = f.ptsMs + (f.samples.length / f.sampleRate) * 1000;
+        yield f;
+      }
+      if (endMs === undefined) continue;
+      for (let n = 0; n < padFrames; n += 1) {
+        yield { kind: 'audio', ptsMs: endMs + n * FRAME_MS, sampleRate: rate, channels: 1, samples: new Float32Array(frameSamples), arrivedAtMs: this.clock.now() };
+      }
+    }
+  }
+
+  /** Leg `k` once it exists; undefined once the session's input has ended without it. */
+  private async legAt(k: number): Promise<SessionLeg | undefined> {
+    while (this.legs.length <= k) {
+      if (this.inputEnded) return undefined;
+      await new Promise<void>((resolve) => this.legWaiters.push(resolve));
+    }
+    return this.legs[k];
+  }
+
+  /** The leg a session time belongs to: the newest that began at or before it. */
+  private legAtTime(ms: number): SessionLeg | undefined {
+    for (let k = this.legs.length - 1; k >= 0; k -= 1) if (this.legs[k].offsetMs <= ms) return this.legs[k];
+    return this.legs[0];
+  }
+
+  private wakeLegReaders(): void {
+    for (const w of this.legWaiters.splice(0)) w();
+  }
+
+  /** Sends target `i`'s mixed audio to the HLS output of the leg each frame belongs to. */
+  private async route(i: number, mixed: AsyncIterable<AudioFrame>): Promise<void> {
+    try {
+      for await (const f of mixed) {
+        const leg = this.legAtTime(f.ptsMs);
+        if (!leg) continue;
+        // Audio of a later leg means every earlier one has all of its audio.
+        for (const l of this.legs) if (l.offsetMs < leg.offsetMs) l.endTracks();
+        leg.offer(i, f);
+      }
+    } catch (err) {
+      if (!isAbortError(err)) this.opts.log.warn({ err: toError(err).message }, 'live track failed');
+    } finally {
+      for (const l of this.legs) l.endTracks();
+    }
+  }
+
+  private startLeg(input: LiveInput): Promise<void> {
+    const next = this.starting.then(async () => {
+      if (this.closed) return;
+      const prev = this.legs.at(-1);
+      const elapsedMs = Math.round(this.clock.now() - this.startWallMs);
+      const offsetMs = prev ? Math.max(prev.endMs + LEG_GAP_MS, elapsedMs) : 0;
+      const dir = await this.stitcher.begin();
+      const leg: SessionLeg = await SessionLeg.start({
+        input,
+        dir,
+        offsetMs,
+        targets: this.opts.targets,
+        settings: this.opts.settings,
+        clock: this.clock,
+        frameMs: FRAME_MS,
+        log: this.opts.log,
+        onOutputFailed: (err) => this.replace(leg, `hls output failed: ${err.message}`),
+      });
+      if (this.closed) {
+        await leg.close();
+        return;
+      }
+      this.legs.push(leg);
+      this.currentState = 'live';
+      this.events.publish({ type: 'state', state: 'live' });
+      this.wakeLegReaders();
+      void this.watch(leg, input);
+    });
+    this.starting = next.catch(() => undefined);
+    return next;
+  }
+
+  /** A leg whose output died while its publisher stays: stop its decoder, and watch() starts the next. */
+  private replace(leg: SessionLeg, reason: string): void {
+    if (this.closed || this.legs.at(-1) !== leg) return;
+    this.opts.log.error({ stream: this.name, reason }, 'live leg failed; restarting it');
+    leg.stop();
+  }
+
+  /** After a leg's decoder stops: a new leg if the publisher is still there, else wait for it to come back. */
+  private async watch(leg: SessionLeg, input: LiveInput): Promise<void> {
+    await leg.decoded;
+    if (this.closed) return;
+    // The decoder ends a moment after the publisher leaves: tell the two apart.
+    const gone = await Promise.race([input.ended.then(() => true), new Promise<boolean>((r) => setTimeout(r, 500, false).unref())]);
+    if (this.closed) return;
+    if (!gone) {
+      const now = Date.now();
+      this.restartTimes = this.restartTimes.filter((t) => now - t < 60_000);
+      if (this.restartTimes.length < this.opts.settings.live.maxRestartsPerMinute) {
+        this.restartTimes.push(now);
+        const reason = 'decoder or output stopped while the publisher stayed';
+        this.opts.metrics.restarts.inc({ stream: this.name, reason: 'leg' });
+        this.pipelineMetrics.count('live.restarts');
+        this.events.publish({ type: 'restart', reason, restarts: this.restartTimes.length });
+        try {
+          await this.startLeg(input);
+          return;
+        } catch (err) {
+          this.opts.log.error({ stream: this.name, err: userMessage(err) }, 'live leg restart failed');
+        }
+      } else {
+        this.opts.log.error({ stream: this.name }, 'live leg keeps failing; disconnecting the publisher');
+      }
+      input.kick();
+    }
+    this.currentState = 'reconnecting';
+    this.events.publish({ type: 'state', state: 'reconnecting' });
+    // Held program audio is out once the mixer's deadline has passed.
+    setTimeout(() => leg.endTracks(), this.opts.settings.live.dubDeadlineMs + 1500).unref();
+    clearTimeout(this.graceTimer);
+    this.graceTimer = setTimeout(() => this.endInput(), this.opts.settings.live.reconnectGraceMs);
+    this.graceTimer.unref();
+  }
+
+  /** No publisher will come back: the pipeline drains and the session finishes. */
+  private endInput(): void {
+    if (this.inputEnded) return;
+    this.inputEnded = true;
+    this.wakeLegReaders();
+  }
+
+  /** Resolves when the publisher has left for good and everything in flight is out, held audio included. */
   get finished(): Promise<void> {
     return Promise.all([this.running, ...this.tracksDone]).then(() => undefined);
   }
@@ -214,16 +375,20 @@ export class LiveSession {
     })();
   }
 
-  /** Idempotent: stops the pipeline, the decoder and the packager (its playlists get EXT-X-ENDLIST). */
+  /** Idempotent: stops the pipeline, the decoders and the HLS outputs (the playlists get EXT-X-ENDLIST). */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.opts.flv.unpipe();
+    clearTimeout(this.graceTimer);
+    this.endInput();
     this.controller.abort();
     await this.running;
-    await this.packager?.close();
+    await this.starting;
+    await Promise.all(this.legs.map((l) => l.close()));
+    await this.stitcher.close();
     for (const h of this.hubs) h.close();
     await this.opts.vad.close();
+    this.currentState = 'ended';
     this.events.publish({ type: 'state', state: 'ended' });
     this.events.close();
   }

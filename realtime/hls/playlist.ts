@@ -150,6 +150,44 @@ export function cueSegments(cue: Cue, segmentMs: number): { first: number; last:
   return { first, last };
 }
 
+export interface StitchedSegment {
+  /** The packager generation it came from. */
+  generation: string;
+  uri: string;
+  durationS: number;
+  programDateTimeMs?: number;
+  /** Its init section (EXT-X-MAP), relative to the public playlist. */
+  map?: string;
+  /** The first segment of a generation after another one. */
+  discontinuity: boolean;
+}
+
+export interface StitchedPlaylistInput {
+  targetDurationS: number;
+  mediaSequence: number;
+  discontinuitySequence: number;
+  segments: StitchedSegment[];
+  ended: boolean;
+}
+
+/** A live media playlist over several packager generations (see HlsStitcher). */
+export function stitchedPlaylist(p: StitchedPlaylistInput): string {
+  const lines = ['#EXTM3U', '#EXT-X-VERSION:7', `#EXT-X-TARGETDURATION:${Math.ceil(p.targetDurationS)}`, `#EXT-X-MEDIA-SEQUENCE:${p.mediaSequence}`];
+  if (p.discontinuitySequence > 0) lines.push(`#EXT-X-DISCONTINUITY-SEQUENCE:${p.discontinuitySequence}`);
+  if (p.segments.some((s) => s.map)) lines.push('#EXT-X-INDEPENDENT-SEGMENTS');
+  let map: string | undefined;
+  for (const s of p.segments) {
+    if (s.discontinuity) lines.push('#EXT-X-DISCONTINUITY');
+    if (s.map && s.map !== map) lines.push(`#EXT-X-MAP:URI=${quoted(s.map)}`);
+    map = s.map;
+    lines.push(`#EXTINF:${s.durationS.toFixed(6)},`);
+    if (s.programDateTimeMs !== undefined) lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(s.programDateTimeMs).toISOString()}`);
+    lines.push(s.uri);
+  }
+  if (p.ended) lines.push('#EXT-X-ENDLIST');
+  return lines.join('\n') + '\n';
+}
+
 export interface MediaPlaylistInfo {
   mediaSequence: number;
   segments: { uri: string; durationS: number; programDateTimeMs?: number }[];

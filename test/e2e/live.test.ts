@@ -53,8 +53,9 @@ describe('dubd serve (binary): RTMP in, dubbed HLS and events out', () => {
     dir = mkdtempSync(join(tmpdir(), 'dubd-live-'));
     sample = await makeSpeechSample({ dir, video: true, backgroundDb: -30, sentences: ['good morning and welcome to the show', 'the house on the hill is red and the garden is green', 'thank you very much for watching'] });
     const cfg = join(dir, 'dubd.json');
-    writeFileSync(cfg, JSON.stringify({ dataDir: join(dir, 'data'), logLevel: 'warn', live: { host: '127.0.0.1', rtmpPort: 0, httpPort: 0, hlsListSize: 60, streams: [{ name: 'show', key: KEY, to: ['es', 'pt'] }] } }));
+    writeFileSync(cfg, JSON.stringify({ dataDir: join(dir, 'data'), logLevel: "info", live: { host: '127.0.0.1', rtmpPort: 0, httpPort: 0, hlsListSize: 60, reconnectGraceMs: 2000, streams: [{ name: 'show', key: KEY, to: ['es', 'pt'] }] } }));
     server = spawn('node', [BIN, 'serve', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+    server.stderr?.on('data', (d: Buffer) => process.stderr.write(d));
     const ready = await new Promise<string>((res, rej) => {
       let out = '';
       server.stdout?.on('data', (d: Buffer) => {
