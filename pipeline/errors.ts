@@ -17,6 +17,9 @@ export type ErrorCode =
   | 'OUTPUT_FAILED'
   | 'ABORTED'
   | 'INVALID_STATE'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'CONFLICT'
   | 'INTERNAL';
 
 export class DubdError extends Error {

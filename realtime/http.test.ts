@@ -7,6 +7,7 @@ import { EventFeed } from './events.js';
 import { LiveMetrics } from './metrics.js';
 import { FrameHub } from './frame-hub.js';
 import { WhepServer } from './whep.js';
+import { WhipIngest } from '../ingest/whip.js';
 import { silentLogger } from '../config/logger.js';
 import WebSocket from 'ws';
 import { DubdError } from '../pipeline/errors.js';
@@ -26,6 +27,7 @@ describe('HttpServer (real uWebSockets.js on port 0)', () => {
   const feed = new EventFeed(() => 0);
   const hub = new FrameHub();
   const whep = new WhepServer({ source: (name, lang) => (name === 'show' && lang === 'es' ? hub.subscribe() : undefined), log: silentLogger });
+  const whip = new WhipIngest({ authorize: (key) => (key === 'good-key-0123456789' ? { name: 'show' } : undefined), log: silentLogger });
 
   beforeAll(async () => {
     const liveDir = mkdtempSync(join(tmpdir(), 'dubd-http-'));
@@ -46,6 +48,7 @@ describe('HttpServer (real uWebSockets.js on port 0)', () => {
           offer: (name, lang, sdp) => (name === 'gone' ? Promise.reject(new DubdError('INPUT_NOT_FOUND', 'no live stream gone')) : whep.offer(name, lang, sdp)),
           delete: (id) => whep.delete(id),
         },
+        whip: { offer: (name, auth, sdp) => whip.offer(name, auth, sdp), delete: (id) => whip.delete(id) },
       },
     });
     base = `http://127.0.0.1:${server.port}`;
@@ -53,6 +56,7 @@ describe('HttpServer (real uWebSockets.js on port 0)', () => {
   afterAll(async () => {
     server.close();
     await whep.close();
+    await whip.close();
   });
 
   it('serves a session playlist with its content type, no-cache and CORS', async () => {
@@ -104,6 +108,24 @@ describe('HttpServer (real uWebSockets.js on port 0)', () => {
     expect(huge.status).toBe(400);
     const gone = await fetch(`${base}/whep/resource/nope`, { method: 'DELETE' });
     expect(gone.status).toBe(404);
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+  });
+
+  it('WHIP: refuses a publish without a Bearer key (401), with a wrong key (403) and with a bad offer (400), and keeps serving', async () => {
+    const post = (name: string, body: string, auth?: string): Promise<Response> =>
+      fetch(`${base}/whip/${name}`, { method: 'POST', body, headers: { 'content-type': 'application/sdp', ...(auth ? { authorization: auth } : {}) } });
+    const codeOf = async (res: Response): Promise<string> => ((await res.json()) as { code: string }).code;
+    const none = await post('show', 'v=0\r\n');
+    expect([none.status, await codeOf(none)]).toEqual([401, 'UNAUTHENTICATED']);
+    const wrong = await post('show', 'v=0\r\n', 'Bearer not-the-key');
+    expect([wrong.status, await codeOf(wrong)]).toEqual([403, 'FORBIDDEN']);
+    const otherName = await post('other', 'v=0\r\n', 'Bearer good-key-0123456789');
+    expect(otherName.status).toBe(403);
+    for (const body of ['', 'hello', 'v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n', 'v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\na=recvonly\r\n', 'x'.repeat(70_000)]) {
+      const bad = await post('show', body, 'Bearer good-key-0123456789');
+      expect(bad.status, body.slice(0, 30)).toBe(400);
+    }
+    expect((await fetch(`${base}/whip/resource/nope`, { method: 'DELETE' })).status).toBe(404);
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
   });
 });

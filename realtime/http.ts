@@ -3,6 +3,7 @@
  * feed per session, Prometheus metrics and a health check. Every path is resolved inside the live folder;
  * errors are JSON with a stable code.
  */
+import { MAX_SDP_BYTES } from './sdp.js';
 import { extname, join, normalize, sep } from 'node:path';
 import uWS from 'uWebSockets.js';
 import type { Logger } from 'pino';
@@ -33,12 +34,14 @@ export interface HttpRoutes {
     offer(name: string, lang: string, sdp: string): Promise<{ id: string; answer: string }>;
     delete(id: string): Promise<boolean>;
   };
+  whip: {
+    offer(name: string, authorization: string | undefined, sdp: string): Promise<{ id: string; answer: string }>;
+    delete(id: string): Promise<boolean>;
+  };
 }
 
-/** An SDP offer is a few KB; anything far larger is not one. */
-const MAX_SDP_BYTES = 64 * 1024;
 
-const STATUS_OF: Partial<Record<ErrorCode, number>> = { INPUT_NOT_FOUND: 404, INVALID_ARGUMENT: 400, INVALID_STATE: 503 };
+const STATUS_OF: Partial<Record<ErrorCode, number>> = { INPUT_NOT_FOUND: 404, INVALID_ARGUMENT: 400, INVALID_STATE: 503, UNAUTHENTICATED: 401, FORBIDDEN: 403, CONFLICT: 409 };
 
 interface WsData {
   name: string;
@@ -120,52 +123,57 @@ export class HttpServer {
         ws.getUserData().unsubscribe?.();
       },
     });
-    // WHEP: POST an SDP offer, get the answer and a resource URL to DELETE when done.
-    app.options('/whep/*', (res) => {
-      res.cork(() => {
-        res.writeStatus('204 No Content');
-        cors(res);
-        res.writeHeader('Access-Control-Allow-Methods', 'POST, DELETE, OPTIONS');
-        res.writeHeader('Access-Control-Allow-Headers', 'Content-Type, Authorization');
-        res.writeHeader('Access-Control-Expose-Headers', 'Location');
-        res.end();
+    // WHEP (viewers) and WHIP (publishers): POST an SDP offer, get the answer and a resource URL to DELETE when done.
+    for (const kind of ['whep', 'whip'] as const) {
+      app.options(`/${kind}/*`, (res) => {
+        res.cork(() => {
+          res.writeStatus('204 No Content');
+          cors(res);
+          res.writeHeader('Access-Control-Allow-Methods', 'POST, DELETE, OPTIONS');
+          res.writeHeader('Access-Control-Allow-Headers', 'Content-Type, Authorization');
+          res.writeHeader('Access-Control-Expose-Headers', 'Location');
+          res.end();
+        });
       });
-    });
-    app.post('/whep/:name', (res, req) => {
-      const name = req.getParameter(0) ?? '';
-      const lang = new URLSearchParams(req.getQuery() ?? '').get('lang') ?? '';
-      let aborted = false;
-      res.onAborted(() => (aborted = true));
-      readBody(res, MAX_SDP_BYTES)
-        .then((body) => routes.whep.offer(name, lang, body))
-        .then(({ id, answer }) => {
-          if (aborted) return void routes.whep.delete(id);
-          res.cork(() => {
-            res.writeStatus('201 Created');
-            cors(res);
-            res.writeHeader('Access-Control-Expose-Headers', 'Location');
-            res.writeHeader('Content-Type', 'application/sdp');
-            res.writeHeader('Location', `/whep/resource/${id}`);
-            res.end(answer);
+      app.post(`/${kind}/:name`, (res, req) => {
+        // uWS requests live only until the handler returns: read everything now.
+        const name = req.getParameter(0) ?? '';
+        const lang = new URLSearchParams(req.getQuery() ?? '').get('lang') ?? '';
+        const authorization = req.getHeader('authorization') || undefined;
+        const endpoint = routes[kind];
+        let aborted = false;
+        res.onAborted(() => (aborted = true));
+        readBody(res, MAX_SDP_BYTES)
+          .then((body) => (kind === 'whep' ? routes.whep.offer(name, lang, body) : routes.whip.offer(name, authorization, body)))
+          .then(({ id, answer }) => {
+            if (aborted) return void endpoint.delete(id);
+            res.cork(() => {
+              res.writeStatus('201 Created');
+              cors(res);
+              res.writeHeader('Access-Control-Expose-Headers', 'Location');
+              res.writeHeader('Content-Type', 'application/sdp');
+              res.writeHeader('Location', `/${kind}/resource/${id}`);
+              res.end(answer);
+            });
+          })
+          .catch((err: unknown) => {
+            if (!aborted) json(res, STATUS_OF[errorCode(err)] ?? 500, { code: errorCode(err), message: userMessage(err) });
           });
-        })
-        .catch((err: unknown) => {
-          if (!aborted) json(res, STATUS_OF[errorCode(err)] ?? 500, { code: errorCode(err), message: userMessage(err) });
-        });
-    });
-    app.del('/whep/resource/:id', (res, req) => {
-      const id = req.getParameter(0) ?? '';
-      let aborted = false;
-      res.onAborted(() => (aborted = true));
-      routes.whep
-        .delete(id)
-        .then((found) => {
-          if (!aborted) json(res, found ? 200 : 404, found ? { ok: true } : { code: 'NOT_FOUND', message: `no WHEP resource ${id}` });
-        })
-        .catch((err: unknown) => {
-          if (!aborted) json(res, 500, { code: errorCode(err), message: userMessage(err) });
-        });
-    });
+      });
+      app.del(`/${kind}/resource/:id`, (res, req) => {
+        const id = req.getParameter(0) ?? '';
+        let aborted = false;
+        res.onAborted(() => (aborted = true));
+        routes[kind]
+          .delete(id)
+          .then((found) => {
+            if (!aborted) json(res, found ? 200 : 404, found ? { ok: true } : { code: 'NOT_FOUND', message: `no ${kind.toUpperCase()} resource ${id}` });
+          })
+          .catch((err: unknown) => {
+            if (!aborted) json(res, 500, { code: errorCode(err), message: userMessage(err) });
+          });
+      });
+    }
     app.any('/*', (res, req) => void json(res, 404, { code: 'NOT_FOUND', message: `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}` }));
 
     const socket = await new Promise<uWS.us_listen_socket | false>((resolve) => app.listen(opts.host, opts.port, resolve));
@@ -185,7 +193,7 @@ export class HttpServer {
   }
 }
 
-const REASONS: Record<number, string> = { 200: 'OK', 400: 'Bad Request', 404: 'Not Found', 413: 'Payload Too Large', 500: 'Internal Server Error', 503: 'Service Unavailable' };
+const REASONS: Record<number, string> = { 200: 'OK', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large', 500: 'Internal Server Error', 503: 'Service Unavailable' };
 
 function json(res: uWS.HttpResponse, status: number, body: unknown): void {
   res.cork(() => {

@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { DubdConfig } from '../config/schema.js';
 import { RtmpIngest, type IngestPublish } from '../ingest/rtmp.js';
+import { WhipIngest } from '../ingest/whip.js';
 import { closeProviders, checkLanguages, loadProviders } from '../pipeline/providers/load.js';
 import type { Providers } from '../pipeline/providers/types.js';
 import { SileroVad } from '../pipeline/providers/vad-silero.js';
@@ -26,6 +27,7 @@ export class DubdServer {
   private http: HttpServer | undefined;
   private providers: Providers | undefined;
   private whep: WhepServer | undefined;
+  private whip: WhipIngest | undefined;
   private closed = false;
 
   private constructor(private readonly cfg: DubdConfig, private readonly log: Logger, dataDir: string) {
@@ -56,6 +58,15 @@ export class DubdServer {
     const { live } = this.cfg;
     this.providers = await loadProviders(this.cfg);
     await mkdir(this.liveDir, { recursive: true });
+    // One authorization for both ingests: a known key, for a stream that is not already live.
+    const authorize = (key: string): { name: string } | undefined => {
+      const s = this.registry.authorize(key);
+      if (!s) this.metrics.refused.inc();
+      return s && this.sessions.get(s.name)?.state !== 'live' ? { name: s.name } : undefined;
+    };
+    const whip = new WhipIngest({ authorize, log: this.log, iceAdditionalHostAddresses: live.iceHostAddresses });
+    this.whip = whip;
+    whip.on('publish', (p) => void this.onPublish(p));
     const whep = new WhepServer({ source: (name, lang) => this.sessions.get(name)?.subscribe(lang), log: this.log, iceAdditionalHostAddresses: live.iceHostAddresses });
     this.whep = whep;
     this.http = await HttpServer.start({
@@ -67,6 +78,7 @@ export class DubdServer {
         feedOf: (name) => this.sessions.get(name)?.events,
         metrics: this.metrics,
         whep: { offer: (name, lang, sdp) => whep.offer(name, lang, sdp), delete: (id) => whep.delete(id) },
+        whip: { offer: (name, authorization, sdp) => whip.offer(name, authorization, sdp), delete: (id) => whip.delete(id) },
         status: () => ({
           sessions: [...this.sessions.values()].map((s) => ({ name: s.name, state: s.state, legs: s.legCount, to: s.targets, startedAt: s.startedAt, eventSubscribers: s.events.size, avOffsetMs: s.avOffsetMs, ...s.pipelineMetrics.toJSON() })),
         }),
@@ -76,11 +88,7 @@ export class DubdServer {
       host: live.host,
       port: live.rtmpPort,
       log: this.log,
-      authorize: (key) => {
-        const s = this.registry.authorize(key);
-        if (!s) this.metrics.refused.inc();
-        return s ? { name: s.name } : undefined;
-      },
+      authorize,
     });
     this.rtmp.on('publish', (p) => void this.onPublish(p));
   }
@@ -134,6 +142,7 @@ export class DubdServer {
     if (this.closed) return;
     this.closed = true;
     await this.rtmp?.close();
+    await this.whip?.close();
     await Promise.allSettled([...this.sessions.values()].map((s) => s.close()));
     this.sessions.clear();
     await this.whep?.close();

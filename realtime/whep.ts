@@ -21,6 +21,7 @@ import { DubdError, InvalidStateError, toError } from '../pipeline/errors.js';
 import type { AudioFrame } from '../pipeline/frames.js';
 
 import type { AudioSubscription } from './frame-hub.js';
+import { checkOffer, dropRejectedFromBundle, invalidOffer, splitSections } from './sdp.js';
 
 export interface WhepServerOptions {
   source: (name: string, lang: string) => AudioSubscription | undefined;
@@ -47,7 +48,6 @@ interface Viewer {
   lastActivityMs: number;
 }
 
-const MAX_SDP_BYTES = 64 * 1024;
 const NEGOTIATE_TIMEOUT_MS = 10_000;
 const OPUS_RATES = new Set([8000, 12000, 16000, 24000, 48000]);
 const RTP_TICKS_PER_PACKET = 960; // Opus RTP clock is always 48 kHz: 20 ms = 960 ticks
@@ -76,7 +76,7 @@ export class WhepServer {
     if (this.live.size + this.negotiating.size >= this.opts.maxViewers) {
       throw new DubdError('INVALID_STATE', `too many viewers (max ${this.opts.maxViewers})`, { retryable: true });
     }
-    checkOffer(sdpOffer);
+    checkOffer(sdpOffer, 'receive');
     let sub: AudioSubscription | undefined;
     try {
       sub = this.opts.source(name, lang);
@@ -320,47 +320,14 @@ class OpusPacketizer {
   }
 }
 
-function invalidOffer(why: string, cause?: unknown): DubdError {
-  return new DubdError('INVALID_ARGUMENT', `not an SDP offer with an audio section: ${why}`, { cause });
-}
-
-/** Cheap structural checks before werift sees the text: werift silently accepts plain garbage. */
-function checkOffer(sdp: unknown): void {
-  if (typeof sdp !== 'string' || sdp.length === 0) throw invalidOffer('empty body');
-  if (sdp.length > MAX_SDP_BYTES) throw invalidOffer('too large');
-  const lines = sdp.split(/\r?\n/).filter((l) => l.length > 0);
-  if (lines[0] !== 'v=0') throw invalidOffer('it does not start with v=0');
-  for (const l of lines) if (!/^[a-z]=/.test(l)) throw invalidOffer(`bad line "${l.slice(0, 40)}"`);
-  const sections = splitSections(lines);
-  const session = sections[0];
-  const audio = sections.slice(1).find((s) => /^m=audio [1-9]\d* /.test(s[0]));
-  if (!audio) throw invalidOffer('no active m=audio line');
-  const attr = (prefix: string): boolean => audio.some((l) => l.startsWith(prefix)) || session.some((l) => l.startsWith(prefix));
-  if (!audio.some((l) => /^a=rtpmap:\d+ opus\/48000/i.test(l))) throw invalidOffer('the audio section does not offer Opus');
-  if (!attr('a=ice-ufrag:') || !attr('a=ice-pwd:')) throw invalidOffer('no ICE credentials');
-  if (!attr('a=fingerprint:')) throw invalidOffer('no DTLS fingerprint');
-  if (audio.some((l) => l === 'a=sendonly' || l === 'a=inactive')) throw invalidOffer('the audio section cannot receive');
-}
-
-function splitSections(lines: string[]): string[][] {
-  const sections: string[][] = [[]];
-  for (const l of lines) {
-    if (l.startsWith('m=')) sections.push([]);
-    sections[sections.length - 1].push(l);
-  }
-  return sections;
-}
-
 /**
  * werift's answer keeps rejected (port 0) m-lines in the BUNDLE group, which Chrome refuses; and it echoes
  * the offer's Opus fmtp without saying that we send stereo.
  */
 function fixAnswer(sdp: string, audioMid: string): string {
-  const sections = splitSections(sdp.split('\r\n').filter((l) => l.length > 0));
-  const rejected = new Set<string>();
+  const sections = dropRejectedFromBundle(splitSections(sdp.split('\r\n').filter((l) => l.length > 0)));
   for (const s of sections.slice(1)) {
     const mid = s.find((l) => l.startsWith('a=mid:'))?.slice(6);
-    if (mid !== undefined && /^m=\S+ 0 /.test(s[0])) rejected.add(mid);
     if (mid !== audioMid) continue;
     const pt = /^a=rtpmap:(\d+) opus\//i.exec(s.find((l) => /^a=rtpmap:\d+ opus\//i.test(l)) ?? '')?.[1];
     if (pt === undefined) continue;
@@ -368,10 +335,7 @@ function fixAnswer(sdp: string, audioMid: string): string {
     if (i < 0) s.splice(s.findIndex((l) => l.startsWith(`a=rtpmap:${pt} `)) + 1, 0, `a=fmtp:${pt} stereo=1;sprop-stereo=1`);
     else if (!/stereo=/.test(s[i])) s[i] += ';stereo=1;sprop-stereo=1';
   }
-  const session = sections[0].map((l) =>
-    l.startsWith('a=group:BUNDLE') ? ['a=group:BUNDLE', ...l.slice(15).split(' ').filter((m) => m && !rejected.has(m))].join(' ') : l,
-  );
-  return [...session, ...sections.slice(1).flat()].join('\r\n') + '\r\n';
+  return sections.flat().join('\r\n') + '\r\n';
 }
 
 /** `p`, unless `ms` pass first or `signal` aborts: werift may never settle once its peer is closed. */

@@ -43,7 +43,12 @@ async function descendants(pid: number, pattern: RegExp): Promise<[number, strin
   const family = new Set([pid]);
   for (let grew = true; grew; ) {
     grew = false;
-    for (const [, p, pp] of rows) if (family.has(Number(pp)) && !family.has(Number(p))) (family.add(Number(p)), (grew = true));
+    for (const [, p, pp] of rows) {
+      if (family.has(Number(pp)) && !family.has(Number(p))) {
+        family.add(Number(p));
+        grew = true;
+      }
+    }
   }
   return rows.filter(([, p, , args]) => family.has(Number(p)) && Number(p) !== pid && pattern.test(args)).map(([, p, , args]) => [Number(p), args]);
 }
