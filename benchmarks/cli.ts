@@ -11,8 +11,9 @@ import { batchBenchmark } from './batch.js';
 import { glassBenchmark } from './glass.js';
 import { capacityBenchmark } from './capacity.js';
 import { fanoutBenchmark } from './fanout.js';
+import { soakBenchmark } from './soak.js';
 
-const USAGE = 'dubd bench latency [--duration 60] | batch [--minutes 10] [--to es] | glass [--duration 60] | capacity [--sessions 4] [--duration 60] | fanout [--duration 10]';
+const USAGE = 'dubd bench latency [--duration 60] | batch [--minutes 10] [--to es] | glass [--duration 60] | capacity [--sessions 4] [--duration 60] | fanout [--duration 10] | soak [--minutes 60]';
 
 export function machine(): string {
   const c = cpus();
@@ -65,6 +66,14 @@ export async function benchCommand(args: string[], io: CliIo): Promise<number> {
       const rows = await fanoutBenchmark({ dir, connections: [1000, 4000], seconds: Number(values.duration ?? 10), log: say });
       io.stdout.write('| server | connections | requests/s | p50 | p99 | errors | viewers (1 playlist + 1 segment / s) |\n|---|---|---|---|---|---|---|\n');
       for (const r of rows) io.stdout.write(`| ${r.server} | ${r.connections} | ${r.requestsPerS} | ${r.p50Ms} ms | ${r.p99Ms} ms | ${r.errors} | ${r.viewers} |\n`);
+      return 0;
+    }
+    case 'soak': {
+      const r = await soakBenchmark({ dir, minutes: Number(values.minutes ?? 60), cfg, log: say });
+      io.stdout.write('| minute | RSS | heap used | external |\n|---|---|---|---|\n');
+      const every = Math.max(1, Math.round(r.samples.length / 12));
+      for (const [i, s] of r.samples.entries()) if (i % every === 0 || i === r.samples.length - 1) io.stdout.write(`| ${s.minute} | ${s.rssMb} MB | ${s.heapMb} MB | ${s.externalMb} MB |\n`);
+      io.stdout.write(`\nsecond half: RSS ${r.rssMbPer10Min} MB / 10 min, heap ${r.heapMbPer10Min} MB / 10 min; dubs ${r.dubs}, ingest drops ${r.dropped}\n`);
       return 0;
     }
     default:

@@ -103,6 +103,7 @@ export async function fanoutBenchmark(opts: { dir: string; connections: number[]
       metrics: new LiveMetrics(),
       status: () => ({}),
       whep: { offer: () => Promise.reject(new DubdError('INPUT_NOT_FOUND', 'none')), delete: async () => false },
+        whip: { offer: () => Promise.reject(new Error('no ingest in this benchmark')), delete: () => Promise.resolve(false) },
     },
   });
   const nginx = await startNginx(root, root).catch((e: unknown) => {
