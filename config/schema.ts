@@ -59,6 +59,14 @@ const liveStreamSchema = z.object({
   to: z.array(languageCode).min(1),
 });
 
+const repushSchema = z.object({
+  /** The live stream whose dub is sent on. */
+  stream: z.string(),
+  lang: languageCode,
+  /** rtmp:// or rtmps:// URL including the target's stream key (e.g. rtmp://a.rtmp.youtube.com/live2/<key>). */
+  url: z.string().regex(/^rtmps?:\/\/[^/\s]+\/\S+$/i, 'an rtmp:// or rtmps:// URL with a path'),
+});
+
 const liveSchema = z.object({
   host: z.string().default('0.0.0.0'),
   rtmpPort: z.number().int().min(0).max(65535).default(1935),
@@ -80,6 +88,8 @@ const liveSchema = z.object({
   hlsListSize: z.number().int().min(3).max(60).default(10),
   /** Extra ICE host addresses WebRTC viewers may reach this server at (its public IP behind NAT). */
   iceHostAddresses: z.array(z.string()).default([]),
+  /** Dubbed languages sent on to other RTMP servers (YouTube, Twitch, a CDN), video copied. */
+  repush: z.array(repushSchema).default([]),
   /** Streams from config (in addition to `dubd streams add`). */
   streams: z.array(liveStreamSchema).default([]),
 });
@@ -110,5 +120,6 @@ export type AlignConfig = DubdConfig['align'];
 export type MixConfig = DubdConfig['mix'];
 export type LiveConfig = DubdConfig['live'];
 export type LiveStreamConfig = z.infer<typeof liveStreamSchema>;
+export type RepushConfig = z.infer<typeof repushSchema>;
 
 export const defaultConfig: DubdConfig = configSchema.parse({});

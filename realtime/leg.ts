@@ -14,6 +14,7 @@ import type { Cue } from '../pipeline/outputs/subtitles.js';
 import { toError } from '../pipeline/errors.js';
 import { decodeLive, type LiveDecode } from '../ingest/live-decode.js';
 import { HlsPackager } from './hls/packager.js';
+import { keepRepushing } from './repush.js';
 
 /** What a session needs of a publish (RTMP or WHIP). */
 export interface LiveInput {
@@ -27,6 +28,8 @@ export interface LiveInput {
 }
 
 export interface LegOptions {
+  /** The session's stream name (re-push targets are configured per stream). */
+  name: string;
   input: LiveInput;
   /** This leg's HLS generation folder. */
   dir: string;
@@ -38,6 +41,8 @@ export interface LegOptions {
   log: Logger;
   /** The leg's HLS output failed: the session replaces the leg. */
   onOutputFailed: (err: Error) => void;
+  /** A re-push connection failed (it is retried). */
+  onRepushFailed?: (lang: string) => void;
 }
 
 /** Frames with `by` added to their ptsMs. */
@@ -62,6 +67,10 @@ export class SessionLeg {
   private readonly decode: LiveDecode;
   /** The packager's dubbed PCM, one per target, in leg time. */
   private readonly tracks: Channel<AudioFrame>[];
+  /** More readers of the mixed tracks (re-pushes), per target. */
+  private readonly sinks: Set<Channel<AudioFrame>>[];
+  /** Aborted once this leg's media is over: outputs that retry stop retrying. */
+  private readonly mediaOver = new AbortController();
   private closing: Promise<void> | undefined;
 
   private constructor(private readonly o: LegOptions) {
@@ -79,12 +88,15 @@ export class SessionLeg {
     });
     this.analysis = shifted(this.decode.analysis, o.offsetMs, seen);
     this.program = shifted(this.decode.program, o.offsetMs, seen);
-    this.decoded = this.decode.done.catch((err: unknown) => {
-      if (!this.controller.signal.aborted) o.log.warn({ err: toError(err).message }, 'live decoder stopped');
-    });
+    this.decoded = this.decode.done
+      .catch((err: unknown) => {
+        if (!this.controller.signal.aborted) o.log.warn({ err: toError(err).message }, 'live decoder stopped');
+      })
+      .finally(() => this.mediaOver.abort());
     // Room for the mixer's hold; the oldest goes if the packager stalls (it is restarted then anyway).
     const hold = Math.ceil((o.settings.live.dubDeadlineMs + 4000) / o.frameMs);
     this.tracks = o.targets.map(() => new Channel<AudioFrame>({ capacity: hold, policy: 'drop-oldest' }));
+    this.sinks = o.targets.map(() => new Set());
   }
 
   static async start(o: LegOptions): Promise<SessionLeg> {
@@ -115,14 +127,46 @@ export class SessionLeg {
     this.packager = packager;
     if (!this.o.input.hasVideo) flv.resume();
     packager.on('error', (err) => this.o.onOutputFailed(err));
+    for (const r of cfg.live.repush) {
+      const i = this.o.targets.indexOf(r.lang);
+      if (r.stream !== this.o.name || i < 0) continue;
+      void keepRepushing({
+        url: r.url,
+        lang: r.lang,
+        open: () => this.openTrack(i),
+        signal: this.controller.signal,
+        retryUntil: this.mediaOver.signal,
+        log,
+        onFailure: () => this.o.onRepushFailed?.(r.lang),
+      });
+    }
+  }
+
+  /** Another reader of this leg's FLV and of target `i`'s mixed audio (leg time), until release(). */
+  private openTrack(i: number): { flv: Readable; frames: AsyncIterable<AudioFrame>; release: () => void } {
+    const hold = Math.ceil((this.o.settings.live.dubDeadlineMs + 4000) / this.o.frameMs);
+    const frames = new Channel<AudioFrame>({ capacity: hold, policy: 'drop-oldest' });
+    this.sinks[i].add(frames);
+    const flv = this.o.input.openFlv();
+    return {
+      flv,
+      frames,
+      release: () => {
+        frames.close();
+        this.sinks[i].delete(frames);
+        flv.destroy();
+      },
+    };
   }
 
   /** A mixed frame of target `i`, in session time: to this leg's HLS output when it belongs to this leg. */
   offer(i: number, frame: AudioFrame): void {
     const ptsMs = frame.ptsMs - this.offsetMs;
-    const track = this.tracks[i];
-    if (ptsMs < 0 || track.isClosed) return;
-    track.push({ ...frame, ptsMs }).catch(() => undefined); // drop-oldest: never waits; closed meanwhile is fine
+    if (ptsMs < 0) return;
+    const shiftedFrame = { ...frame, ptsMs };
+    for (const c of [this.tracks[i], ...this.sinks[i]]) {
+      if (!c.isClosed) c.push(shiftedFrame).catch(() => undefined); // drop-oldest: never waits; closed meanwhile is fine
+    }
   }
 
   /** A subtitle cue in session time. */
@@ -135,6 +179,7 @@ export class SessionLeg {
   /** No more mixed audio for this leg: its HLS generation can finish. */
   endTracks(): void {
     for (const t of this.tracks) t.close();
+    for (const set of this.sinks) for (const c of set) c.close();
   }
 
   /** Stops decoding (the session replaces this leg); the HLS output finishes with what it has. */
@@ -146,6 +191,7 @@ export class SessionLeg {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.endTracks();
+      this.mediaOver.abort();
       this.controller.abort();
       this.decode.kill();
       await this.decoded;

@@ -22,6 +22,7 @@ export class LiveMetrics {
   });
   readonly restarts = new Counter({ name: 'dubd_live_restarts_total', help: 'Decoder/HLS output restarts of live sessions (the publisher stayed)', labelNames: ['stream', 'reason'], registers: [this.registry] });
   readonly reconnects = new Counter({ name: 'dubd_live_reconnects_total', help: 'Publishers that came back within the grace period (same session)', labelNames: ['stream'], registers: [this.registry] });
+  readonly repushFailures = new Counter({ name: 'dubd_repush_failures_total', help: 'RTMP re-push connections that failed or dropped (retried)', labelNames: ['stream', 'lang'], registers: [this.registry] });
   readonly refused = new Counter({ name: 'dubd_publish_refused_total', help: 'Publish attempts refused (unknown key, name already live)', registers: [this.registry] });
 
   constructor() {

@@ -283,6 +283,7 @@ export class LiveSession {
       const offsetMs = prev ? Math.max(prev.endMs + LEG_GAP_MS, elapsedMs) : 0;
       const dir = await this.stitcher.begin();
       const leg: SessionLeg = await SessionLeg.start({
+        name: this.name,
         input,
         dir,
         offsetMs,
@@ -292,6 +293,7 @@ export class LiveSession {
         frameMs: FRAME_MS,
         log: this.opts.log,
         onOutputFailed: (err) => this.replace(leg, `hls output failed: ${err.message}`),
+        onRepushFailed: (lang) => this.opts.metrics.repushFailures.inc({ stream: this.name, lang }),
       });
       if (this.closed) {
         await leg.close();

@@ -14,6 +14,8 @@ import { SileroVad } from '../../pipeline/providers/vad-silero.js';
 import { decodeMono16k, shareOfWords, SPANISH_WORDS, speechRegions } from '../media.js';
 import type { LiveEvent } from '../../realtime/events.js';
 import { makeClient, type Client } from '../whep-client.js';
+import { RtmpIngest, type IngestPublish } from '../../ingest/rtmp.js';
+import { captureLog, runWithStdin } from '../../ingest/rtmp-testing.js';
 
 const execFileAsync = promisify(execFile);
 const BIN = resolve(import.meta.dirname, '../../bin/dubd.js');
@@ -48,14 +50,21 @@ describe('dubd serve (binary): RTMP in, dubbed HLS and events out', () => {
   let whepStatus = 0;
   let whepLocation = '';
   let whepFirstPacketMs = 0;
+  // The target of the Spanish re-push: a real RTMP server in this process.
+  let target: RtmpIngest;
+  let repushed: Promise<unknown> = Promise.resolve();
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'dubd-live-'));
     sample = await makeSpeechSample({ dir, video: true, backgroundDb: -30, sentences: ['good morning and welcome to the show', 'the house on the hill is red and the garden is green', 'thank you very much for watching'] });
+    target = await RtmpIngest.start({ host: '127.0.0.1', port: 0, log: captureLog().log, authorize: (k) => (k === 'youtube-like-key' ? { name: 'out' } : undefined) });
+    target.once('publish', (p: IngestPublish) => {
+      repushed = runWithStdin('ffmpeg', ['-v', 'error', '-f', 'flv', '-i', 'pipe:0', '-c', 'copy', '-y', join(dir, 'repushed.flv')], p.flv);
+    });
+    const repush = [{ stream: 'show', lang: 'es', url: `rtmp://127.0.0.1:${target.port}/live/youtube-like-key` }];
     const cfg = join(dir, 'dubd.json');
-    writeFileSync(cfg, JSON.stringify({ dataDir: join(dir, 'data'), logLevel: "info", live: { host: '127.0.0.1', rtmpPort: 0, httpPort: 0, hlsListSize: 60, reconnectGraceMs: 2000, streams: [{ name: 'show', key: KEY, to: ['es', 'pt'] }] } }));
+    writeFileSync(cfg, JSON.stringify({ dataDir: join(dir, 'data'), logLevel: 'warn', live: { host: '127.0.0.1', rtmpPort: 0, httpPort: 0, hlsListSize: 60, reconnectGraceMs: 2000, repush, streams: [{ name: 'show', key: KEY, to: ['es', 'pt'] }] } }));
     server = spawn('node', [BIN, 'serve', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
-    server.stderr?.on('data', (d: Buffer) => process.stderr.write(d));
     const ready = await new Promise<string>((res, rej) => {
       let out = '';
       server.stdout?.on('data', (d: Buffer) => {
@@ -86,8 +95,9 @@ describe('dubd serve (binary): RTMP in, dubbed HLS and events out', () => {
     await viewer.pc.close();
   }, 120_000);
 
-  afterAll(() => {
+  afterAll(async () => {
     if (server.exitCode === null) server.kill('SIGKILL');
+    await target.close();
   });
 
   it('publishes a master playlist with the copied video, a rendition per language and subtitles', async () => {
@@ -111,6 +121,23 @@ describe('dubd serve (binary): RTMP in, dubbed HLS and events out', () => {
       for (const s of sample.sentences) {
         expect(regions.some((r) => r.startMs < s.endMs + 600 && r.endMs > s.startMs - 600), `speech near "${s.text}"`).toBe(true);
       }
+    } finally {
+      await vad.close();
+    }
+  });
+
+  it('re-pushes the Spanish dub with the copied video to the configured RTMP server', async () => {
+    await repushed;
+    const flv = join(dir, 'repushed.flv');
+    const { stdout } = await execFileAsync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type,codec_name:format=duration', '-of', 'json', flv]);
+    const info = JSON.parse(stdout) as { streams: { codec_type: string; codec_name: string }[]; format: { duration: string } };
+    expect(info.streams.map((s) => `${s.codec_type}:${s.codec_name}`).sort()).toEqual(['audio:aac', 'video:h264']);
+    expect(Number(info.format.duration)).toBeGreaterThan(sample.durationMs / 1000 - 3);
+    const wav = join(dir, 'repushed.wav');
+    await execFileAsync('ffmpeg', ['-v', 'error', '-i', flv, '-ac', '1', '-ar', '16000', '-y', wav]);
+    const vad = await SileroVad.load();
+    try {
+      expect(speechRegions(await decodeMono16k(wav), (w) => vad.confidence(w) > 0.5).length).toBeGreaterThan(0);
     } finally {
       await vad.close();
     }
