@@ -64,8 +64,6 @@ export class FlvTap {
   readonly protocol = 'flv' as const;
   readonly streamPath: string;
 
-  /** The first reader, open from the first tag. */
-  readonly flv: Readable;
   hasAudio = false;
   hasVideo = false;
 
@@ -87,11 +85,20 @@ export class FlvTap {
   private expectVideo = true;
   private probeTimer: NodeJS.Timeout | undefined;
   private readonly counters: FlvTapStats = { tags: 0, bytes: 0, droppedTags: 0, droppedBytes: 0 };
+  private firstReader: Readable | undefined;
 
   constructor(opts: FlvTapOptions) {
     this.opts = opts;
     this.streamPath = opts.streamPath;
-    this.flv = this.openReader();
+  }
+
+  /**
+   * A reader opened on first use (an unread reader would hold up to maxBufferedBytes for nothing). Opened
+   * while the 'publish' event is handled, it sees the whole stream from its first tag.
+   */
+  get flv(): Readable {
+    this.firstReader ??= this.openReader();
+    return this.firstReader;
   }
 
   stats(): FlvTapStats {
@@ -181,15 +188,16 @@ export class FlvTap {
 
   private decide(): void {
     if (this.decided || this.ended) return;
-    this.decided = true;
     clearTimeout(this.probeTimer);
     this.hasAudio = this.sawAudio;
     this.hasVideo = this.sawVideo;
+    // Readers opened by the listeners (synchronously) still get everything from the first tag.
+    this.opts.onTracks();
+    this.decided = true;
     for (const r of this.readers) r.flv.push(flvHeader(this.hasAudio, this.hasVideo));
     for (const { tag, kind } of this.pending) this.deliver(tag, kind);
     this.pending = [];
     this.pendingBytes = 0;
-    this.opts.onTracks();
   }
 
   private deliver(tag: Buffer, kind: TagKind): void {

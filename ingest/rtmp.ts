@@ -320,7 +320,9 @@ class PublisherConnection {
     this.host.log.info({ name, hasAudio: tap.hasAudio, hasVideo: tap.hasVideo }, 'rtmp publish tracks known');
     this.host.emitSafely('publish', {
       name,
-      flv: tap.flv,
+      get flv() {
+        return tap.flv;
+      },
       openFlv: () => tap.openReader(),
       hasVideo: tap.hasVideo,
       hasAudio: tap.hasAudio,

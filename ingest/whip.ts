@@ -194,7 +194,9 @@ export class WhipIngest extends EventEmitter<WhipIngestEvents> {
     this.o.log.info({ name: p.name, hasAudio: tap.hasAudio, hasVideo: tap.hasVideo }, 'whip publish tracks known');
     this.emit('publish', {
       name: p.name,
-      flv: tap.flv,
+      get flv() {
+        return tap.flv;
+      },
       openFlv: () => tap.openReader(),
       hasVideo: tap.hasVideo,
       hasAudio: tap.hasAudio,

@@ -1,7 +1,7 @@
 /**
  * Encodes PCM frames to an audio file with ffmpeg, honouring stdin backpressure so memory stays bounded.
  */
-import { once } from 'node:events';
+import { firstEvent } from '../settle.js';
 import type { AudioFrame } from '../frames.js';
 import { FfmpegProcess } from './ffmpeg.js';
 
@@ -24,7 +24,7 @@ export async function encodeAudio(frames: AsyncIterable<AudioFrame>, path: strin
   try {
     for await (const frame of frames) {
       const bytes = Buffer.from(frame.samples.buffer, frame.samples.byteOffset, frame.samples.byteLength);
-      if (!stdin.write(bytes)) await Promise.race([once(stdin, 'drain'), proc.done]);
+      if (!stdin.write(bytes)) await firstEvent(stdin, ['drain', 'close', 'error']);
     }
     stdin.end();
     await proc.done;

@@ -2,6 +2,7 @@
  * What the HLS packager feeds ffmpeg: the FLV (scanned for its tracks, first timestamps, AAC profile and
  * live edge) and PCM tracks laid on a sample clock for ffmpeg's raw inputs.
  */
+import { firstEvent, untilAborted } from '../../pipeline/settle.js';
 import type { Readable, Writable } from 'node:stream';
 import type { AudioFrame } from '../../pipeline/frames.js';
 import { DubdError, toError } from '../../pipeline/errors.js';
@@ -243,19 +244,16 @@ function stereo(f: AudioFrame, skip: number): Float32Array {
  */
 export async function pumpFrames(input: PcmInput, frames: AsyncIterable<AudioFrame>, stop: AbortSignal): Promise<Error | undefined> {
   const it = frames[Symbol.asyncIterator]();
-  const stopped = new Promise<IteratorResult<AudioFrame>>((resolve) => {
-    if (stop.aborted) resolve({ done: true, value: undefined });
-    stop.addEventListener('abort', () => resolve({ done: true, value: undefined }), { once: true });
-  });
+  const stopped: IteratorResult<AudioFrame> = { done: true, value: undefined };
   try {
     for (;;) {
       const next = it.next();
       next.catch(() => undefined); // it may settle after we stopped waiting for it
-      const r = await Promise.race([next, stopped]);
+      const r = await untilAborted(next, stop, stopped);
       if (r.done) return undefined;
       input.write(r.value);
       while (input.backlogged && !stop.aborted && !input.pipe.writableEnded) {
-        await Promise.race([new Promise((resolve) => input.pipe.once('drain', resolve)), stopped]);
+        await untilAborted(firstEvent(input.pipe, ['drain', 'close', 'error']), stop, undefined);
       }
     }
   } catch (err) {
