@@ -12,8 +12,12 @@ import { glassBenchmark } from './glass.js';
 import { capacityBenchmark } from './capacity.js';
 import { fanoutBenchmark } from './fanout.js';
 import { soakBenchmark } from './soak.js';
+import { runAsrBenchmark } from './asr.js';
+import { runMtBenchmark } from './mt.js';
+import { runTtsBenchmark } from './tts.js';
+import { runVoiceBenchmark } from './voice.js';
 
-const USAGE = 'dubd bench latency [--duration 60] | batch [--minutes 10] [--to es] | glass [--duration 60] | capacity [--sessions 4] [--duration 60] | fanout [--duration 10] | soak [--minutes 60]';
+const USAGE = 'dubd bench latency [--duration 60] | batch [--minutes 10] [--to es] | glass [--duration 60] | capacity [--sessions 4] [--duration 60] | fanout [--duration 10] | soak [--minutes 60] | asr [--duration 60] | mt [--sentences 100] | tts | voice [--duration 5]';
 
 export function machine(): string {
   const c = cpus();
@@ -22,7 +26,7 @@ export function machine(): string {
 
 export async function benchCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCliArgs(
-    { args, allowPositionals: true, options: { duration: { type: 'string' }, minutes: { type: 'string' }, to: { type: 'string' }, dir: { type: 'string' }, sessions: { type: 'string' } } },
+    { args, allowPositionals: true, options: { duration: { type: 'string' }, sentences: { type: 'string' }, minutes: { type: 'string' }, to: { type: 'string' }, dir: { type: 'string' }, sessions: { type: 'string' } } },
     USAGE,
   );
   const dir = resolve(io.cwd, values.dir ?? join('benchmarks', 'out'));
@@ -68,6 +72,18 @@ export async function benchCommand(args: string[], io: CliIo): Promise<number> {
       for (const r of rows) io.stdout.write(`| ${r.server} | ${r.connections} | ${r.requestsPerS} | ${r.p50Ms} ms | ${r.p99Ms} ms | ${r.errors} | ${r.viewers} |\n`);
       return 0;
     }
+    case 'asr':
+      await runAsrBenchmark({ dir, cfg, durationS: Number(values.duration ?? 60), log: say, print: (t) => void io.stdout.write(t) });
+      return 0;
+    case 'mt':
+      await runMtBenchmark({ sentences: Number(values.sentences ?? 100), print: (t) => void io.stdout.write(t) });
+      return 0;
+    case 'tts':
+      await runTtsBenchmark({ cfg, env: io.env, log: say, print: (l) => void io.stdout.write(`${l}\n`) });
+      return 0;
+    case 'voice':
+      await runVoiceBenchmark({ segmentS: Number(values.duration ?? 5), print: (l) => void io.stdout.write(`${l}\n`), log: say });
+      return 0;
     case 'soak': {
       const r = await soakBenchmark({ dir, minutes: Number(values.minutes ?? 60), cfg, log: say });
       io.stdout.write('| minute | RSS | heap used | external |\n|---|---|---|---|\n');

@@ -30,7 +30,7 @@ describe('dubd doctor', () => {
       expect(byId.get(id)?.version, id).toBeTruthy();
     }
     expect(byId.get('ffmpeg')?.version).toMatch(/^\d+\.\d+/);
-    expect(byId.get('whisper-asr')?.status).toBe('unavailable');
+    expect(byId.get('sherpa-whisper')?.status).toBe('unavailable');
     expect(byId.get('cuda')?.required).toBe(false);
   });
 

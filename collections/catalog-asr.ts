@@ -38,6 +38,58 @@ export const asrCatalog: unknown[] = [
     ],
   },
   {
+    id: 'streaming-zipformer-en-20m',
+    kind: 'asr',
+    engine: 'sherpa-onnx',
+    description:
+      'Streaming zipformer transducer, English, 20M parameters (icefall LibriSpeech), fp32 + int8 encoder/decoder/joiner: native partial results (sherpa-online)',
+    license: 'Apache-2.0',
+    sourceUrl: 'https://github.com/k2-fsa/sherpa-onnx/releases/tag/asr-models',
+    files: [
+      {
+        path: 'sherpa-onnx-streaming-zipformer-en-20M-2023-02-17.tar.bz2',
+        url: `${SHERPA_ASR}/sherpa-onnx-streaming-zipformer-en-20M-2023-02-17.tar.bz2`,
+        sha256: '9c559283e8498d3fe95913c79ca1cb454bb26281ac2b102b41306c7d752765d9',
+        sizeBytes: 127_887_156,
+        unpack: 'tar.bz2',
+      },
+    ],
+  },
+  {
+    id: 'moonshine-tiny-en-int8',
+    kind: 'asr',
+    engine: 'sherpa-onnx',
+    description: 'Moonshine tiny, English, int8 (Useful Sensors), packaged for sherpa-onnx OfflineRecognizer (sherpa-moonshine)',
+    license: 'MIT',
+    sourceUrl: 'https://github.com/k2-fsa/sherpa-onnx/releases/tag/asr-models',
+    files: [
+      {
+        path: 'sherpa-onnx-moonshine-tiny-en-int8.tar.bz2',
+        url: `${SHERPA_ASR}/sherpa-onnx-moonshine-tiny-en-int8.tar.bz2`,
+        sha256: 'd5fe6ec4334fef36255b2a4010412cad4c007e33103fec62fb5d17cad88086f2',
+        sizeBytes: 107_600_538,
+        unpack: 'tar.bz2',
+      },
+    ],
+  },
+  {
+    id: 'sense-voice-int8',
+    kind: 'asr',
+    engine: 'sherpa-onnx',
+    description: 'SenseVoice small, int8: Chinese, Cantonese, English, Japanese, Korean with token timestamps (sherpa-sense-voice)',
+    license: 'FunASR Model Open Source License 1.1 (MODEL_LICENSE in the archive)',
+    sourceUrl: 'https://github.com/k2-fsa/sherpa-onnx/releases/tag/asr-models',
+    files: [
+      {
+        path: 'sherpa-onnx-sense-voice-zh-en-ja-ko-yue-int8-2024-07-17.tar.bz2',
+        url: `${SHERPA_ASR}/sherpa-onnx-sense-voice-zh-en-ja-ko-yue-int8-2024-07-17.tar.bz2`,
+        sha256: '7d1efa2138a65b0b488df37f8b89e3d91a60676e416f515b952358d83dfd347e',
+        sizeBytes: 163_002_883,
+        unpack: 'tar.bz2',
+      },
+    ],
+  },
+  {
     id: 'silero-vad-sherpa',
     kind: 'vad',
     engine: 'sherpa-onnx',

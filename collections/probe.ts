@@ -8,7 +8,7 @@ import { delimiter, join } from 'node:path';
 import type { DubdConfig } from '../config/schema.js';
 
 export type ProbeStatus = 'ok' | 'missing' | 'unavailable';
-export type ProbeKind = 'media' | 'vad' | 'asr' | 'mt' | 'tts' | 'runtime' | 'device' | 'data';
+export type ProbeKind = 'media' | 'vad' | 'asr' | 'mt' | 'tts' | 'voice' | 'runtime' | 'device' | 'data';
 
 export interface ProbeResult {
   id: string;

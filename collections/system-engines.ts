@@ -6,6 +6,7 @@ import { readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { defaultConfig, type DubdConfig } from '../config/schema.js';
+import { usesMtProvider } from '../config/mt.js';
 import { debianLibDir, sileroModelPath } from './catalog.js';
 import { asrProbes } from './probes-asr.js';
 import { mtProbes } from './probes-mt.js';
@@ -164,8 +165,8 @@ export const probes: readonly Probe[] = [
   ffProbe('ffprobe'),
   sileroProbe,
   pocketsphinxProbe,
-  apertiumProbe('apertium', ['eng-spa'], ['apertium', 'apertium-eng-spa'], (c) => c.mt.provider === 'apertium'),
-  apertiumProbe('apertium-es-pt', ['eng-spa', 'es-pt'], ['apertium', 'apertium-eng-spa', 'apertium-es-pt'], (c) => c.mt.provider === 'apertium' && wantsPortuguese(c)),
+  apertiumProbe('apertium', ['eng-spa'], ['apertium', 'apertium-eng-spa'], (c) => usesMtProvider(c.mt, 'apertium')),
+  apertiumProbe('apertium-es-pt', ['eng-spa', 'es-pt'], ['apertium', 'apertium-eng-spa', 'apertium-es-pt'], (c) => usesMtProvider(c.mt, 'apertium') && wantsPortuguese(c)),
   espeakProbe,
   koffiProbe,
   testdataProbe,

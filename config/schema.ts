@@ -7,6 +7,7 @@ import { asrSchema } from './asr.js';
 import { mtSchema } from './mt.js';
 import { ttsSchema } from './tts.js';
 import { voiceSchema } from './voice.js';
+import { storeSchema } from '../store/config.js';
 
 export { languageCode };
 
@@ -108,6 +109,7 @@ export const configSchema = z.object({
   mix: mixSchema.default({}),
   inference: inferenceSchema.default({}),
   live: liveSchema.default({}),
+  store: storeSchema.default({}),
 });
 
 export type DubdConfig = z.infer<typeof configSchema>;
@@ -119,6 +121,7 @@ export type VoiceConfig = DubdConfig['voice'];
 export type AlignConfig = DubdConfig['align'];
 export type MixConfig = DubdConfig['mix'];
 export type LiveConfig = DubdConfig['live'];
+export type StoreConfig = DubdConfig['store'];
 export type LiveStreamConfig = z.infer<typeof liveStreamSchema>;
 export type RepushConfig = z.infer<typeof repushSchema>;
 

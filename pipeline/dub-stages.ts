@@ -10,6 +10,7 @@ import { translateStage } from './stages/translate.js';
 import { ttsStage } from './stages/tts.js';
 import { voiceStage } from './stages/voice.js';
 import { alignStage } from './stages/align.js';
+import { primaryVoiceLists } from './providers/load-tts.js';
 
 /** Fastest speaking rate asked of TTS before align stretches: a faster rendering sounds more natural. */
 const TTS_MAX_RATE = 1.15;
@@ -20,7 +21,14 @@ export function dubStages(providers: Providers, cfg: DubdConfig, targets: string
     vadStage(providers.vad, cfg.vad),
     asrStage(providers.asr, { ...cfg.asr, language: cfg.sourceLanguage }),
     translateStage(providers.mt, { from: cfg.sourceLanguage, to: targets, cfg: cfg.mt }),
-    ttsStage(providers.tts, { voices: cfg.tts.voices, maxRate: TTS_MAX_RATE }),
+    ttsStage(providers.tts, {
+      maxRate: TTS_MAX_RATE,
+      speakers: {
+        enabled: cfg.tts.speakers.enabled,
+        voices: primaryVoiceLists(cfg, providers.tts),
+        identify: { maxSpeakers: cfg.tts.speakers.maxSpeakers, newSpeakerDistance: cfg.tts.speakers.newSpeakerDistance, minVoicedMs: cfg.tts.speakers.minVoicedMs },
+      },
+    }),
     voiceStage(providers.voice),
     alignStage({ ...cfg.align, guaranteedSilenceMs: cfg.vad.minSilenceMs, lookahead: !clock.realtime }),
   ];

@@ -20,6 +20,11 @@ export type ErrorCode =
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
   | 'CONFLICT'
+  | 'NOT_FOUND'
+  | 'MODEL_INVALID'
+  | 'STORE_UNAVAILABLE'
+  | 'SCHEMA_TOO_NEW'
+  | 'MIGRATION_FAILED'
   | 'INTERNAL';
 
 export class DubdError extends Error {

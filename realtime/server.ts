@@ -56,7 +56,7 @@ export class DubdServer {
 
   private async open(): Promise<void> {
     const { live } = this.cfg;
-    this.providers = await loadProviders(this.cfg);
+    this.providers = await loadProviders(this.cfg, { log: this.log });
     await mkdir(this.liveDir, { recursive: true });
     // One authorization for both ingests: a known key, for a stream that is not already live.
     const authorize = (key: string): { name: string } | undefined => {

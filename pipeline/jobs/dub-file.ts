@@ -50,7 +50,7 @@ export async function dubFile(opts: DubFileOptions): Promise<DubFileResult> {
   checkOutputFormat(output);
   if (opts.targets.length === 0) throw new DubdError('INVALID_ARGUMENT', 'no target language given (--to es)');
   const media = await probeMedia(opts.input);
-  const providers = opts.providers ?? (await loadProviders(opts.settings));
+  const providers = opts.providers ?? (await loadProviders(opts.settings, { log: opts.log }));
   const tmp = await mkdtemp(join(dirname(output), `.${basename(output)}.dubd-`));
   try {
     checkLanguages(providers, opts.settings.sourceLanguage, opts.targets);

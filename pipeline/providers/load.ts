@@ -2,6 +2,7 @@
  * Builds the providers a config names. Everything loaded here is closed by closeProviders(); a failure
  * half way closes what was already loaded.
  */
+import type { Logger } from 'pino';
 import type { DubdConfig } from '../../config/schema.js';
 import { DubdError } from '../errors.js';
 import type { Providers } from './types.js';
@@ -11,7 +12,8 @@ import { loadMt } from './load-mt.js';
 import { loadTts } from './load-tts.js';
 import { loadVoice } from './load-voice.js';
 
-export async function loadProviders(cfg: DubdConfig): Promise<Providers> {
+export async function loadProviders(cfg: DubdConfig, opts: { log?: Logger; onCount?: (name: string) => void } = {}): Promise<Providers> {
+  const { log } = opts;
   const loaded: { close(): Promise<void> }[] = [];
   const keep = <T extends { close(): Promise<void> }>(p: T): T => {
     loaded.push(p);
@@ -19,10 +21,10 @@ export async function loadProviders(cfg: DubdConfig): Promise<Providers> {
   };
   try {
     const vad = keep(await SileroVad.load({ model: cfg.vad.model, threshold: cfg.vad.threshold }));
-    const asr = keep(await loadAsr(cfg));
-    const mt = keep(await loadMt(cfg));
-    const tts = keep(await loadTts(cfg));
-    const voice = keep(await loadVoice(cfg));
+    const asr = keep(await loadAsr(cfg, { log }));
+    const mt = keep(await loadMt(cfg, { log, onCount: opts.onCount }));
+    const tts = keep(await loadTts(cfg, { log }));
+    const voice = keep(await loadVoice(cfg, { log }));
     return { vad, asr, mt, tts, voice };
   } catch (err) {
     await Promise.allSettled(loaded.map((p) => p.close()));

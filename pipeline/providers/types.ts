@@ -77,6 +77,10 @@ export interface MtRequest {
   context: string[];
   /** Soft length budget for the translation, in syllables. */
   maxSyllables?: number;
+  /** Terms for this request's target language (source term → target term); LLM providers use them. */
+  glossary?: Record<string, string>;
+  /** Live: remote providers still silent this long after the call are abandoned for the local fallback. */
+  deadlineMs?: number;
   signal?: AbortSignal;
 }
 export interface MtProvider extends Closable {
@@ -100,11 +104,17 @@ export interface TtsRequest {
   targetDurationMs?: number;
   /** Speaking rate relative to the voice's normal rate (1 = normal). */
   rate?: number;
+  /** Stable id of the source speaker (speaker identification); cloning providers cache a voice per speaker. */
+  speaker?: string;
+  /** The speaker's own speech, for providers that clone a voice from it. */
+  reference?: { samples: Float32Array; sampleRate: number };
   signal?: AbortSignal;
 }
 export interface TtsResult {
   samples: Float32Array;
   sampleRate: number;
+  /** The provider that spoke (a fallback chain records which one). */
+  provider?: string;
 }
 export interface TtsProvider extends Closable {
   readonly info: EngineInfo;

@@ -4,7 +4,7 @@
  */
 import type { Frame, TranscriptFrame, Word } from '../frames.js';
 import type { Stage } from '../stage.js';
-import type { AsrProvider, AsrStream } from '../providers/types.js';
+import type { AsrHypothesis, AsrProvider, AsrStream } from '../providers/types.js';
 import type { AsrConfig } from '../../config/schema.js';
 import { LocalAgreement, wordsText } from './stability.js';
 import { DubdError } from '../errors.js';
@@ -52,6 +52,7 @@ export function asrStage(provider: AsrProvider, cfg: AsrConfig): Stage<Frame, Fr
       stream = undefined;
       return undefined;
     };
+    let lastHyp: AsrHypothesis | undefined;
     const feed = async (): Promise<TranscriptFrame | undefined> => {
       if (!stream || pendingLen === 0) return undefined;
       const chunk = concat(pending, pendingLen);
@@ -61,6 +62,9 @@ export function asrStage(provider: AsrProvider, cfg: AsrConfig): Stage<Frame, Fr
       const hyp = await ctx.metrics.time('asr', () => s.accept(chunk)).catch((err: unknown) => engineFailed(err));
       if (!hyp) return undefined;
       fedSamples += chunk.length;
+      // Windowed engines return the same hypothesis object until they decode again: not new evidence.
+      if (hyp === lastHyp) return undefined;
+      lastHyp = hyp;
       const words = absolute(hyp.words);
       const stable = policy.update(words);
       return transcript(hyp.text, stable, false, audioStartMs + (fedSamples * 1000) / provider.capabilities.sampleRate);
@@ -71,6 +75,7 @@ export function asrStage(provider: AsrProvider, cfg: AsrConfig): Stage<Frame, Fr
         case 'speech-start':
           await stream?.cancel();
           stream = await provider.createStream({ language: cfg.language });
+          lastHyp = undefined;
           failed = false;
           policy = new LocalAgreement(cfg.agreement);
           segmentId = frame.segmentId;

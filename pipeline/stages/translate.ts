@@ -1,10 +1,12 @@
 /**
  * Translation: cuts each segment into dub units (early clauses on stable words, the rest at the final
- * transcript), translates every unit into every target language with the previous sentences as context.
+ * transcript), translates every unit into every target language with the previous sentences as context,
+ * the target language's glossary, a length budget from the unit's source slot, and (live) a deadline.
  */
 import type { Frame, TranscriptFrame, TranslationFrame, Word } from '../frames.js';
 import { unitOfWork, type Stage } from '../stage.js';
 import type { MtProvider } from '../providers/types.js';
+import { detailed, type MtCallRequest, type MtResult } from '../providers/mt/types.js';
 import type { MtConfig } from '../../config/schema.js';
 import { nextClauseCut } from './clauses.js';
 import { wordsText } from './stability.js';
@@ -15,7 +17,14 @@ export interface TranslateOptions {
   cfg: MtConfig;
 }
 
+/** Syllables the dub of a source slot may use (undefined = no budget). */
+export function syllableBudget(slotMs: number, syllablesPerSecond: number): number | undefined {
+  if (syllablesPerSecond <= 0 || slotMs <= 0) return undefined;
+  return Math.max(2, Math.round((slotMs / 1000) * syllablesPerSecond));
+}
+
 export function translateStage(provider: MtProvider, opts: TranslateOptions): Stage<Frame, Frame> {
+  const mt = detailed(provider);
   return async function* translate(input, ctx) {
     const context: string[] = [];
     let segmentId = '';
@@ -29,10 +38,21 @@ export function translateStage(provider: MtProvider, opts: TranslateOptions): St
       // The unit's last sample arrived (audioEndMs - endMs) before the newest audio the recogniser heard.
       const sourceArrivedAtMs = t.arrivedAtMs === undefined ? undefined : t.arrivedAtMs - Math.max(0, t.audioEndMs - endMs);
       for (const lang of opts.to) {
-        const text = await unitOfWork(ctx, 'translate', () =>
-          provider.translate({ text: sourceText, from: opts.from, to: lang, context: context.slice(), signal: ctx.signal }),
-        );
-        if (text === undefined) continue;
+        const req: MtCallRequest = {
+          text: sourceText,
+          from: opts.from,
+          to: lang,
+          context: context.slice(),
+          signal: ctx.signal,
+          maxSyllables: syllableBudget(endMs - startMs, opts.cfg.syllablesPerSecond),
+          glossary: opts.cfg.glossary[lang],
+          // Live only: in a file there is time for the best provider.
+          deadlineMs: ctx.clock.realtime ? opts.cfg.deadlineMs : undefined,
+        };
+        const result = await unitOfWork(ctx, 'translate', () => mt.translateDetailed(req));
+        if (result === undefined) continue;
+        record(ctx, unitId, lang, result);
+        const { text } = result;
         yield {
           kind: 'translation',
           ptsMs: endMs,
@@ -45,7 +65,7 @@ export function translateStage(provider: MtProvider, opts: TranslateOptions): St
           sourceArrivedAtMs,
           closesSegment,
           text,
-          provider: provider.info.id,
+          provider: result.provider,
         };
       }
       context.push(sourceText);
@@ -82,4 +102,14 @@ export function translateStage(provider: MtProvider, opts: TranslateOptions): St
       }
     }
   };
+}
+
+/** Counts and logs what the report needs beyond the frame: cache hits, fallbacks, shortenings, candidates. */
+function record(ctx: Parameters<Stage>[1], unitId: string, lang: string, r: MtResult): void {
+  if (r.cacheHit) ctx.metrics.count('translate.cacheHits');
+  if (r.fallback) ctx.metrics.count('translate.fallbacks');
+  if (r.shortened) ctx.metrics.count('translate.shortened');
+  if (r.candidates.length > 1 || r.fallback) {
+    ctx.log.debug({ unitId, lang, chosen: r.provider, candidates: r.candidates }, 'translation chosen');
+  }
 }

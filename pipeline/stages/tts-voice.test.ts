@@ -10,7 +10,7 @@ function translation(text: string, startMs: number, endMs: number, segmentId = '
 
 describe('ttsStage', () => {
   it('speaks each translation and passes the translation on for observers', async () => {
-    const out = await collect(ttsStage(new ToneTts(40), { voices: {}, maxRate: 1.15 })(from([translation('hola', 0, 1000)]), testContext()));
+    const out = await collect(ttsStage(new ToneTts(40), { speakers: {}, maxRate: 1.15 })(from([translation('hola', 0, 1000)]), testContext()));
     expect(out.map((f) => f.kind)).toEqual(['translation', 'synth-audio']);
     const dub = out[1] as SynthAudioFrame;
     expect(dub.samples.length).toBe(4 * 40 * 16);
@@ -19,7 +19,7 @@ describe('ttsStage', () => {
 
   it('asks once for a faster rendering, no faster than maxRate, when the first is too long', async () => {
     // 50 chars × 40 ms = 2000 ms into a 1000 ms slot: re-rendered at 1.15.
-    const out = await collect(ttsStage(new ToneTts(40), { voices: {}, maxRate: 1.15 })(from([translation('x'.repeat(50), 0, 1000)]), testContext()));
+    const out = await collect(ttsStage(new ToneTts(40), { speakers: {}, maxRate: 1.15 })(from([translation('x'.repeat(50), 0, 1000)]), testContext()));
     const dub = out[1] as SynthAudioFrame;
     expect(dub.notes).toEqual(['rendered at rate 1.15']);
     expect(dub.samples.length).toBe(Math.round((50 * 40 * 16) / 1.15));

@@ -5,25 +5,33 @@
 import type { Frame, SynthAudioFrame } from '../frames.js';
 import { unitOfWork, type Stage } from '../stage.js';
 import type { TtsProvider } from '../providers/types.js';
+import { SpeakerTracker, type SpeakerTrackerOptions } from '../providers/tts/speaker-tracker.js';
 
 export interface TtsStageOptions {
-  voices: Record<string, string>;
+  /** Per-speaker voices (off: each provider's configured voice per language). */
+  speakers: Partial<SpeakerTrackerOptions>;
   /** Fastest speaking rate asked of the engine for a shorter rendering. */
   maxRate: number;
 }
 
 export function ttsStage(provider: TtsProvider, opts: TtsStageOptions): Stage<Frame, Frame> {
   return async function* tts(input, ctx) {
+    const tracker = new SpeakerTracker(opts.speakers);
     for await (const frame of input) {
+      tracker.observe(frame);
       yield frame; // translations travel on too: observers (reports, event feeds) want them
       if (frame.kind !== 'translation') continue;
       const slotMs = frame.endMs - frame.startMs;
-      const voice = opts.voices[frame.lang] ?? frame.lang;
+      const who = tracker.requestFor(frame);
       const speak = (rate: number) =>
-        unitOfWork(ctx, 'tts', () => provider.synthesize({ text: frame.text, lang: frame.lang, voice, rate, targetDurationMs: slotMs, signal: ctx.signal }));
+        unitOfWork(ctx, 'tts', () =>
+          provider.synthesize({ text: frame.text, lang: frame.lang, voice: who.voice, speaker: who.speaker, reference: who.reference, rate, targetDurationMs: slotMs, signal: ctx.signal }),
+        );
       let result = await speak(1);
       if (!result) continue;
       const notes: string[] = [];
+      if (who.speaker !== undefined) notes.push(`speaker ${who.speaker} → ${who.voice ?? 'default voice'}`);
+      if (result.provider && result.provider !== provider.info.id) notes.push(`spoken by ${result.provider}`);
       const lengthMs = (result.samples.length * 1000) / result.sampleRate;
       if (provider.capabilities.rate && lengthMs > slotMs && slotMs > 0) {
         const rate = Math.min(opts.maxRate, lengthMs / slotMs);
