@@ -10,6 +10,9 @@ APT_PACKAGES=(
   pocketsphinx pocketsphinx-en-us  # offline English ASR (libpocketsphinx.so.3 through koffi)
   pocketsphinx-testdata # real recordings with reference transcripts, used by tests and benchmarks
   apertium apertium-eng-spa apertium-es-pt  # offline MT: en→es, and en→pt by chaining es→pt
+  yt-dlp                # Project mode: media from URLs
+  postgresql-client     # pg_dump / psql for DATABASE backups of a real PostgreSQL
+  chromium              # the studio's end-to-end tests (driven by playwright-core)
 )
 
 missing=()
