@@ -60,6 +60,8 @@ export class SessionLeg {
   endMs: number;
   readonly analysis: AsyncIterable<AudioFrame>;
   readonly program: AsyncIterable<AudioFrame>;
+  /** The leg's FLV for WebRTC video, opened with the decoder's so both start at the same tag; none without video. */
+  readonly videoFlv: Readable | undefined;
   /** Resolves when the leg's decoder has stopped (publisher gone, failure or stop()). */
   readonly decoded: Promise<void>;
   packager: HlsPackager | undefined;
@@ -86,6 +88,7 @@ export class SessionLeg {
       clock: o.clock,
       signal: this.controller.signal,
     });
+    this.videoFlv = o.input.hasVideo ? o.input.openFlv() : undefined;
     this.analysis = shifted(this.decode.analysis, o.offsetMs, seen);
     this.program = shifted(this.decode.program, o.offsetMs, seen);
     this.decoded = this.decode.done
@@ -191,6 +194,7 @@ export class SessionLeg {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.endTracks();
+      this.videoFlv?.destroy();
       this.mediaOver.abort();
       this.controller.abort();
       this.decode.kill();

@@ -67,7 +67,12 @@ export class DubdServer {
     const whip = new WhipIngest({ authorize, log: this.log, iceAdditionalHostAddresses: live.iceHostAddresses });
     this.whip = whip;
     whip.on('publish', (p) => void this.onPublish(p));
-    const whep = new WhepServer({ source: (name, lang) => this.sessions.get(name)?.subscribe(lang), log: this.log, iceAdditionalHostAddresses: live.iceHostAddresses });
+    const whep = new WhepServer({
+      source: (name, lang) => this.sessions.get(name)?.subscribe(lang),
+      video: (name) => this.sessions.get(name)?.subscribeVideo(),
+      log: this.log,
+      iceAdditionalHostAddresses: live.iceHostAddresses,
+    });
     this.whep = whep;
     this.http = await HttpServer.start({
       host: live.host,

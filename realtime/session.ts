@@ -24,6 +24,8 @@ import { EventFeed } from './events.js';
 import { FrameHub, type AudioSubscription } from './frame-hub.js';
 import type { LiveMetrics } from './metrics.js';
 import { SessionLeg, type LiveInput } from './leg.js';
+import { FlvH264Reader } from './video/h264.js';
+import { VideoHub, type VideoSubscription } from './video/video-hub.js';
 
 export type { LiveInput } from './leg.js';
 
@@ -58,6 +60,8 @@ export class LiveSession {
   private readonly tracksDone: Promise<void>[] = [];
   /** The mixed track of each target language, for WebRTC viewers. */
   private hubs: FrameHub[] = [];
+  /** The original video, on the session clock, for WebRTC viewers. */
+  private readonly video = new VideoHub();
   private readonly legs: SessionLeg[] = [];
   /** Readers waiting for the next leg (or for the session's input to end). */
   private legWaiters: (() => void)[] = [];
@@ -95,6 +99,11 @@ export class LiveSession {
 
   get targets(): string[] {
     return this.opts.targets;
+  }
+
+  /** A viewer's feed of the original video (H.264), or undefined when the publisher sends none. */
+  subscribeVideo(): VideoSubscription | undefined {
+    return this.legs.at(-1)?.videoFlv ? this.video.subscribe() : undefined;
   }
 
   /** Legs so far: 1 + reconnects + restarts. */
@@ -300,6 +309,7 @@ export class LiveSession {
         return;
       }
       this.legs.push(leg);
+      if (leg.videoFlv) void this.pumpVideo(leg, leg.videoFlv);
       this.currentState = 'live';
       this.events.publish({ type: 'state', state: 'live' });
       this.wakeLegReaders();
@@ -307,6 +317,24 @@ export class LiveSession {
     });
     this.starting = next.catch(() => undefined);
     return next;
+  }
+
+  /** The leg's H.264 onto the session clock: FLV time of its first audio sample = the leg's offset. */
+  private async pumpVideo(leg: SessionLeg, flv: AsyncIterable<Buffer>): Promise<void> {
+    const reader = new FlvH264Reader();
+    const held: { ptsMs: number; key: boolean; nals: Buffer[] }[] = [];
+    try {
+      for await (const au of reader.read(flv)) {
+        if (reader.firstAudioMs === undefined) {
+          if (held.length < 200) held.push(au); // video tags before the first audio tag: placed once it comes
+          continue;
+        }
+        for (const h of held.splice(0)) this.video.push({ ...h, ptsMs: leg.offsetMs + h.ptsMs - reader.firstAudioMs });
+        this.video.push({ ...au, ptsMs: leg.offsetMs + au.ptsMs - reader.firstAudioMs });
+      }
+    } catch (err) {
+      if (!this.closed) this.opts.log.warn({ err: toError(err).message }, 'live video for WebRTC stopped');
+    }
   }
 
   /** A leg whose output died while its publisher stays: stop its decoder, and watch() starts the next. */
@@ -389,6 +417,7 @@ export class LiveSession {
     await Promise.all(this.legs.map((l) => l.close()));
     await this.stitcher.close();
     for (const h of this.hubs) h.close();
+    this.video.close();
     await this.opts.vad.close();
     this.currentState = 'ended';
     this.events.publish({ type: 'state', state: 'ended' });

@@ -5,7 +5,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Decoder } from '@evan/opus';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RTCPeerConnection } from 'werift';
+import { spawn } from 'node:child_process';
+import { Readable } from 'node:stream';
+import { RTCPeerConnection, useH264, useOPUS } from 'werift';
+import { runWithStdin } from '../ingest/rtmp-testing.js';
+import { depacketize, FlvH264Reader } from './video/h264.js';
+import { VideoHub } from './video/video-hub.js';
 import { silentLogger } from '../config/logger.js';
 import { DubdError, errorCode } from '../pipeline/errors.js';
 import type { AudioFrame } from '../pipeline/frames.js';
@@ -223,6 +228,47 @@ describe('WhepServer', () => {
     expect(answer).toMatch(/^m=video 0 /m);
     await pc.setRemoteDescription({ type: 'answer', sdp: answer });
     expect(await until(() => n >= 5, 5_000)).toBe(true);
+  });
+
+  it('sends the original video as H.264 beside the dub, in one stream, when the offer asks for video', async () => {
+    const src = toneSource();
+    // The session's video: a real H.264 FLV in real time, through the reader and hub the server uses.
+    const hub = new VideoHub();
+    const ffmpeg = spawn('ffmpeg', ['-v', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-t', '8', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-pix_fmt', 'yuv420p', '-f', 'flv', 'pipe:1'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    cleanups.push(async () => void ffmpeg.kill('SIGKILL'));
+    void (async () => {
+      for await (const au of new FlvH264Reader().read(ffmpeg.stdout)) hub.push(au);
+    })();
+    const server = track(new WhepServer({ source: src.source, video: () => hub.subscribe(), log: silentLogger, iceAdditionalHostAddresses: ['127.0.0.1'] }));
+    const pc = track(new RTCPeerConnection({ ...LOOPBACK, codecs: { audio: [useOPUS()], video: [useH264()] } }));
+    pc.addTransceiver('audio', { direction: 'recvonly' });
+    pc.addTransceiver('video', { direction: 'recvonly' });
+    const payloads: Buffer[] = [];
+    let frames = 0;
+    pc.onTrack.subscribe((t) => {
+      if (t.kind !== 'video') return;
+      t.onReceiveRtp.subscribe((rtp) => {
+        payloads.push(Buffer.from(rtp.payload));
+        if (rtp.header.marker) frames += 1;
+      });
+    });
+    await pc.setLocalDescription(await pc.createOffer());
+    await gathered(pc);
+    const { answer } = await server.offer('live', 'es', pc.localDescription!.sdp);
+    expect(answer).toMatch(/^m=video [1-9]\d* /m);
+    expect(answer).toMatch(/^a=rtpmap:\d+ H264\/90000/im);
+    const streams = [...answer.matchAll(/^a=msid:(\S+) /gm)].map((m) => m[1]);
+    expect(streams.length).toBe(2);
+    expect(new Set(streams).size).toBe(1); // audio and video in one stream: played in sync
+    await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+    expect(await until(() => frames >= 50, 15_000)).toBe(true);
+    const nals = depacketize(payloads);
+    const stream = Buffer.concat(nals.flatMap((n) => [Buffer.from([0, 0, 0, 1]), n]));
+    const probe = await runWithStdin('ffprobe', ['-v', 'error', '-f', 'h264', '-i', 'pipe:0', '-count_frames', '-show_entries', 'stream=codec_name,width,height,nb_read_frames', '-of', 'csv=p=0'], Readable.from([stream]));
+    const [codec, width, height, decoded] = probe.stdout.toString().trim().split(',');
+    expect([codec, width, height]).toEqual(['h264', '320', '240']);
+    expect(Number(decoded)).toBeGreaterThanOrEqual(45);
+    hub.close();
   });
 
   it('delete() closes the subscription and the peer; a second delete() is false', async () => {

@@ -13,10 +13,13 @@ import {
   RTCPeerConnection,
   RtpHeader,
   RtpPacket,
+  useH264,
   useOPUS,
   useVP8,
   type RTCRtpTransceiver,
 } from 'werift';
+import { packetize, type AccessUnit } from './video/h264.js';
+import type { VideoSubscription } from './video/video-hub.js';
 import { DubdError, InvalidStateError, toError } from '../pipeline/errors.js';
 import type { AudioFrame } from '../pipeline/frames.js';
 
@@ -25,6 +28,8 @@ import { checkOffer, dropRejectedFromBundle, invalidOffer, splitSections } from 
 
 export interface WhepServerOptions {
   source: (name: string, lang: string) => AudioSubscription | undefined;
+  /** The session's original video (H.264), for offers that ask for video; undefined = audio only. */
+  video?: (name: string) => VideoSubscription | undefined;
   log: Logger;
   /** Extra host candidates (loopback is excluded by werift by default): tests pass ['127.0.0.1']. */
   iceAdditionalHostAddresses?: string[];
@@ -42,19 +47,32 @@ interface Viewer {
   track: MediaStreamTrack;
   tx: RTCRtpTransceiver;
   sub: AudioSubscription;
+  video?: ViewerVideo;
   closed: boolean;
   /** Aborted by teardown: a negotiation in progress stops waiting for werift. */
   gone: AbortController;
   lastActivityMs: number;
 }
 
+interface ViewerVideo {
+  track: MediaStreamTrack;
+  tx: RTCRtpTransceiver;
+  sub: VideoSubscription;
+  /** Access units waiting for the audio of their time to be sent (the dub is held; so is the picture). */
+  queue: AccessUnit[];
+  seq: number;
+  tsBase: number;
+}
+
+/** Video queued per viewer beyond this (≈ 10 s) is dropped until the next key frame. */
+const MAX_VIDEO_QUEUE = 300;
 const NEGOTIATE_TIMEOUT_MS = 10_000;
 const OPUS_RATES = new Set([8000, 12000, 16000, 24000, 48000]);
 const RTP_TICKS_PER_PACKET = 960; // Opus RTP clock is always 48 kHz: 20 ms = 960 ticks
 
 export class WhepServer {
-  private readonly opts: Required<Omit<WhepServerOptions, 'iceAdditionalHostAddresses'>> &
-    Pick<WhepServerOptions, 'iceAdditionalHostAddresses'>;
+  private readonly opts: Required<Omit<WhepServerOptions, 'iceAdditionalHostAddresses' | 'video'>> &
+    Pick<WhepServerOptions, 'iceAdditionalHostAddresses' | 'video'>;
   private readonly log: Logger;
   private readonly live = new Map<string, Viewer>();
   /** Offers still negotiating: they hold a viewer slot and are torn down by close(). */
@@ -87,7 +105,7 @@ export class WhepServer {
 
     let v: Viewer;
     try {
-      v = this.createPeer(name, lang, sub);
+      v = this.createPeer(name, lang, sub, wantsVideo(sdpOffer) ? this.opts.video?.(name) : undefined);
     } catch (err) {
       sub.close();
       throw new DubdError('INTERNAL', `cannot create a peer connection: ${toError(err).message}`, { cause: err });
@@ -112,20 +130,30 @@ export class WhepServer {
     return { id: v.id, answer };
   }
 
-  private createPeer(name: string, lang: string, sub: AudioSubscription): Viewer {
+  private createPeer(name: string, lang: string, sub: AudioSubscription, videoSub: VideoSubscription | undefined): Viewer {
     const pc = new RTCPeerConnection({
       iceServers: [],
       iceAdditionalHostAddresses: this.opts.iceAdditionalHostAddresses,
       bundlePolicy: 'max-bundle',
-      // VP8 only so that an audio+video offer gets its video m-line rejected instead of failing negotiation.
-      codecs: { audio: [useOPUS()], video: [useVP8()] },
+      // H.264 is what the ingest carries (copied, never re-encoded). VP8 is listed only so that werift can
+      // negotiate a VP8-only offer at all; that video section then gets no sender and is rejected.
+      codecs: { audio: [useOPUS()], video: [useH264(), useVP8()] },
     });
     try {
       const track = new MediaStreamTrack({ kind: 'audio' });
-      // A stream id puts a=msid in the answer: browser players read event.streams[0].
-      const tx = pc.addTransceiver(track, { direction: 'sendonly', streams: [new MediaStream([track])] });
-      return { id: randomUUID(), name, lang, pc, track, tx, sub, closed: false, gone: new AbortController(), lastActivityMs: performance.now() };
+      // One stream for both tracks (a=msid): browsers play them in sync and read event.streams[0].
+      const stream = new MediaStream([track]);
+      const tx = pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+      let video: ViewerVideo | undefined;
+      if (videoSub) {
+        const vtrack = new MediaStreamTrack({ kind: 'video' });
+        stream.addTrack(vtrack);
+        const vtx = pc.addTransceiver(vtrack, { direction: 'sendonly', streams: [stream] });
+        video = { track: vtrack, tx: vtx, sub: videoSub, queue: [], seq: randomInt(0, 0x10000), tsBase: randomInt(0, 0x100000000) };
+      }
+      return { id: randomUUID(), name, lang, pc, track, tx, sub, video, closed: false, gone: new AbortController(), lastActivityMs: performance.now() };
     } catch (err) {
+      videoSub?.close();
       pc.close().catch(() => undefined);
       throw err;
     }
@@ -171,6 +199,12 @@ export class WhepServer {
     }
     const sdp = v.pc.localDescription?.sdp;
     if (!sdp) throw new DubdError('INTERNAL', 'werift produced no local description');
+    const vcodec = v.video?.tx.codecs[0];
+    if (v.video && (v.video.tx.mid === null || v.video.tx.mid === undefined || vcodec?.mimeType.toLowerCase() !== 'video/h264')) {
+      // The viewer's video section did not take H.264: audio only.
+      v.video.sub.close();
+      v.video = undefined;
+    }
     return fixAnswer(sdp, v.tx.mid);
   }
 
@@ -184,6 +218,7 @@ export class WhepServer {
     v.tx.sender.onRtcp.subscribe(() => {
       v.lastActivityMs = performance.now();
     });
+    if (v.video) void this.pumpVideo(v, v.video);
     this.sendLoop(v).then(
       () => this.teardown(v, 'stream ended'), // the feed is over: nothing more will ever play
       (err: unknown) => {
@@ -235,6 +270,46 @@ export class WhepServer {
           if (sendErrors++ === 0) this.log.warn({ id: v.id, err: toError(err).message }, 'whep RTP send failed');
         }
       }
+      // The picture of this instant goes with its (held, dubbed) sound.
+      if (v.video) await this.sendVideoUpTo(v, v.video, frame.ptsMs + frameMs);
+    }
+  }
+
+  /** Queues the session's access units for this viewer (bounded: a stuck viewer restarts at a key frame). */
+  private async pumpVideo(v: Viewer, video: ViewerVideo): Promise<void> {
+    let waitingForKey = false;
+    for await (const au of video.sub) {
+      if (v.closed) break;
+      if (waitingForKey && !au.key) continue;
+      waitingForKey = false;
+      video.queue.push(au);
+      if (video.queue.length > MAX_VIDEO_QUEUE) {
+        video.queue = [];
+        waitingForKey = true;
+      }
+    }
+  }
+
+  private async sendVideoUpTo(v: Viewer, video: ViewerVideo, ptsMs: number): Promise<void> {
+    while (video.queue.length > 0 && video.queue[0].ptsMs <= ptsMs) {
+      const au = video.queue.shift() as AccessUnit;
+      const timestamp = (video.tsBase + Math.round(au.ptsMs * 90)) >>> 0;
+      const payloads = packetize(au);
+      for (const [i, payload] of payloads.entries()) {
+        const header = new RtpHeader({
+          payloadType: video.tx.sender.codec?.payloadType ?? 96,
+          sequenceNumber: video.seq,
+          timestamp,
+          marker: i === payloads.length - 1,
+          ssrc: video.tx.sender.ssrc,
+        });
+        video.seq = (video.seq + 1) & 0xffff;
+        try {
+          await video.tx.sender.sendRtp(new RtpPacket(header, payload));
+        } catch {
+          if (v.closed) return;
+        }
+      }
     }
   }
 
@@ -244,6 +319,8 @@ export class WhepServer {
     v.gone.abort();
     const wasLive = this.live.delete(v.id);
     if (this.live.size === 0) this.stopWatchdog();
+    v.video?.sub.close();
+    v.video?.track.stop();
     try {
       v.sub.close();
     } catch (err) {
@@ -352,4 +429,9 @@ function bounded<T>(p: Promise<T>, ms: number, signal: AbortSignal): Promise<T> 
     clearTimeout(timer);
     if (onAbort) signal.removeEventListener('abort', onAbort);
   });
+}
+
+/** An offer with an active video section that can take H.264. */
+function wantsVideo(sdp: string): boolean {
+  return /^m=video [1-9]\d* /m.test(sdp) && /^a=rtpmap:\d+ H264\/90000/im.test(sdp);
 }

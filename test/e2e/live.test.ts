@@ -81,7 +81,7 @@ describe('dubd serve (binary): RTMP in, dubbed HLS and events out', () => {
     const ws = new WebSocket(`ws://127.0.0.1:${httpPort}/live/show/events`);
     ws.on('message', (m: Buffer) => events.push(JSON.parse(m.toString()) as LiveEvent));
     // A WebRTC viewer of the Spanish dub (WHEP over the real HTTP port).
-    viewer = await makeClient();
+    viewer = await makeClient({ video: true });
     const t0 = performance.now();
     const res = await fetch(`http://127.0.0.1:${httpPort}/whep/show?lang=es`, { method: 'POST', body: viewer.offer, headers: { 'content-type': 'application/sdp' } });
     whepStatus = res.status;
@@ -153,10 +153,13 @@ describe('dubd serve (binary): RTMP in, dubbed HLS and events out', () => {
     for (const d of dubs) expect(d.lagMs).toBeGreaterThan(0);
   });
 
-  it('a WHEP viewer gets the Spanish dub as Opus over WebRTC, and can leave', async () => {
+  it('a WHEP viewer gets the Spanish dub as Opus and the original video as H.264 over WebRTC, and can leave', async () => {
     expect(whepStatus).toBe(201);
     expect(whepLocation).toMatch(/^\/whep\/resource\/.+/);
     expect(viewer.packets.length).toBeGreaterThan(100); // 20 ms packets over several seconds
+    // The original video rides along as H.264: whole frames (marker bits) and key frames (IDR in FU-A or alone).
+    expect(viewer.videoPackets.filter((p) => p.rtp.header.marker).length).toBeGreaterThan(25);
+    expect(viewer.videoPackets.some((p) => (p.rtp.payload[0] & 0x1f) === 5 || ((p.rtp.payload[0] & 0x1f) === 28 && (p.rtp.payload[1] & 0x1f) === 5))).toBe(true);
     expect(whepFirstPacketMs).toBeLessThan(5000);
     const del = await fetch(`http://127.0.0.1:${httpPort}${whepLocation}`, { method: 'DELETE' });
     expect([200, 404]).toContain(del.status); // 404 when the session already ended and cleaned it up
