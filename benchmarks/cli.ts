@@ -56,8 +56,8 @@ export async function benchCommand(args: string[], io: CliIo): Promise<number> {
     }
     case 'glass': {
       const r = await glassBenchmark({ dir, durationS: Number(values.duration ?? 60), cfg, log: say });
-      io.stdout.write('| units | HLS listed p50 | p95 | max | dub lag p50 | p95 | late-shifted | missed | ingest drops | A/V offset |\n|---|---|---|---|---|---|---|---|---|---|\n');
-      io.stdout.write(`| ${r.units} | ${r.hlsListed.p50Ms} ms | ${r.hlsListed.p95Ms} ms | ${r.hlsListed.maxMs} ms | ${r.dubLag.p50Ms} ms | ${r.dubLag.p95Ms} ms | ${r.shifted} | ${r.missed} | ${r.dropped} | ${r.avOffsetMs?.toFixed(2) ?? 'n/a'} ms |\n`);
+      io.stdout.write('| units | WHEP fed p50 | p95 | HLS listed p50 | p95 | max | dub lag p50 | p95 | late-shifted | missed | ingest drops | A/V offset |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n');
+      io.stdout.write(`| ${r.units} | ${r.whepDelivered.p50Ms} ms | ${r.whepDelivered.p95Ms} ms | ${r.hlsListed.p50Ms} ms | ${r.hlsListed.p95Ms} ms | ${r.hlsListed.maxMs} ms | ${r.dubLag.p50Ms} ms | ${r.dubLag.p95Ms} ms | ${r.shifted} | ${r.missed} | ${r.dropped} | ${r.avOffsetMs?.toFixed(2) ?? 'n/a'} ms |\n`);
       return 0;
     }
     case 'capacity': {

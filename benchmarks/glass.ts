@@ -2,7 +2,9 @@
  * Glass-to-glass latency of the live server, measured from outside over real sockets: ffmpeg publishes real
  * speech over RTMP as OBS does (H.264 2-s GOP, AAC 48 kHz stereo); a reader polls the dubbed HLS rendition
  * and the event feed. Per dub unit: wall time from the end of its source utterance leaving the publisher
- * to the HLS segment holding the dub's first sample being listed.
+ * to the HLS segment holding the dub's first sample being listed, and to that sample reaching a WebRTC
+ * viewer's feed (the session's per-viewer drop-oldest feed that the WHEP sender Opus-encodes and sends: the
+ * loopback hop and the 20-ms Opus encode after it are not included).
  */
 import { spawn } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
@@ -20,6 +22,7 @@ const KEY = 'benchmark-key-0123456789';
 export interface GlassResult {
   units: number;
   hlsListed: LagSummary;
+  whepDelivered: LagSummary;
   dubLag: LagSummary;
   missed: number;
   shifted: number;
@@ -50,6 +53,14 @@ export async function glassBenchmark(opts: { dir: string; durationS?: number; cf
     let ws: WebSocket | undefined;
     let ended = false;
     void published.then(() => (ended = true));
+    // A viewer's feed of the Spanish mix, as WHEP gets it: when did each 20-ms frame come out?
+    const fed: { ptsMs: number; at: number }[] = [];
+    void (async () => {
+      while (!ended && !server.sessions.get('bench')) await new Promise((r) => setTimeout(r, 20));
+      const sub = server.sessions.get('bench')?.subscribe('es');
+      if (!sub) return;
+      for await (const f of sub) fed.push({ ptsMs: f.ptsMs, at: performance.now() });
+    })();
     // Poll the playlist every 50 ms: note when each segment is first listed and what media time it covers.
     const giveUpAt = performance.now() + ((opts.durationS ?? 60) * 2 + 60) * 1000;
     let status: { sessions?: { avOffsetMs?: number }[] } = {};
@@ -84,6 +95,7 @@ export async function glassBenchmark(opts: { dir: string; durationS?: number; cf
     const ends = new Map<string, number>();
     for (const { e } of events) if (e.type === 'translation') ends.set(e.unitId, e.endMs);
     const listed: number[] = [];
+    const delivered: number[] = [];
     const lags: number[] = [];
     for (const { e } of events) {
       if (e.type !== 'dub') continue;
@@ -91,10 +103,13 @@ export async function glassBenchmark(opts: { dir: string; durationS?: number; cf
       const seg = [...segments.values()].find((s) => e.placedStartMs >= s.startMs && e.placedStartMs < s.endMs);
       const endMs = ends.get(e.unitId);
       if (seg && endMs !== undefined) listed.push(Math.round(seg.listedAt - (publishAt + endMs)));
+      const frame = fed.find((f) => e.placedStartMs >= f.ptsMs && e.placedStartMs < f.ptsMs + 20);
+      if (frame && endMs !== undefined) delivered.push(Math.round(frame.at - (publishAt + endMs)));
     }
     return {
       units: listed.length,
       hlsListed: summarize(listed),
+      whepDelivered: summarize(delivered),
       dubLag: summarize(lags),
       missed: count('missed'),
       shifted: count('shifted'),
