@@ -19,6 +19,8 @@ const execFileAsync = promisify(execFile);
 
 export interface FanoutRow {
   server: string;
+  /** 'saturation' (closed loop, no pause) or a viewer-like pace: each connection pauses between requests. */
+  mode: string;
   connections: number;
   requestsPerS: number;
   p50Ms: number;
@@ -45,7 +47,7 @@ async function startNginx(root: string, dir: string): Promise<{ port: number; pr
   await writeFile(
     conf,
     `worker_processes 1; daemon off; pid ${join(dir, 'nginx.pid')}; error_log stderr error;
-events { worker_connections 4096; }
+events { worker_connections 20000; }
 http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000;
   types { application/vnd.apple.mpegurl m3u8; video/iso.segment m4s; video/mp4 mp4; }
   server { listen 127.0.0.1:${port}; root ${root};
@@ -59,13 +61,16 @@ http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000;
 }
 
 /** A wrk Lua script: each request alternates playlist and newest segment, like a player. */
-async function wrkScript(dir: string, segment: string): Promise<string> {
-  const path = join(dir, 'viewer.lua');
-  await writeFile(path, `local n = 0\nrequest = function()\n  n = n + 1\n  if n % 2 == 0 then return wrk.format("GET", "/live/bench/audio_es/${segment}") end\n  return wrk.format("GET", "/live/bench/audio_es/index.m3u8")\nend\n`);
+async function wrkScript(dir: string, segment: string, delayMs = 0): Promise<string> {
+  const path = join(dir, delayMs ? `viewer-${delayMs}.lua` : 'viewer.lua');
+  // With a delay each connection is a viewer that waits between requests (what a player does), so the
+  // latency is measured below saturation: the p99 a viewer sees at that many viewers.
+  const delay = delayMs ? `delay = function()\n  return ${delayMs}\nend\n` : '';
+  await writeFile(path, `local n = 0\nrequest = function()\n  n = n + 1\n  if n % 2 == 0 then return wrk.format("GET", "/live/bench/audio_es/${segment}") end\n  return wrk.format("GET", "/live/bench/audio_es/index.m3u8")\nend\n${delay}`);
   return path;
 }
 
-async function wrk(url: string, script: string, connections: number, seconds: number): Promise<Omit<FanoutRow, 'server' | 'viewers'>> {
+async function wrk(url: string, script: string, connections: number, seconds: number): Promise<Omit<FanoutRow, 'server' | 'viewers' | 'mode'>> {
   const { stdout } = await execFileAsync('wrk', ['-t2', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, url], { maxBuffer: 1 << 20 }).catch((err: unknown) => {
     throw (err as NodeJS.ErrnoException).code === 'ENOENT' ? new DubdError('ENGINE_MISSING', 'wrk not found (apt-get install wrk)') : err;
   });
@@ -85,7 +90,7 @@ async function wrk(url: string, script: string, connections: number, seconds: nu
   };
 }
 
-export async function fanoutBenchmark(opts: { dir: string; connections: number[]; seconds: number; log?: (s: string) => void }): Promise<FanoutRow[]> {
+export async function fanoutBenchmark(opts: { dir: string; connections: number[]; paced?: { connections: number; delayMs: number }[]; seconds: number; log?: (s: string) => void }): Promise<FanoutRow[]> {
   const log = opts.log ?? (() => undefined);
   // nginx maps /live/… under its root; dubd serves /live/… from liveDir: the same files for both.
   const root = join(opts.dir, 'fanout');
@@ -103,7 +108,7 @@ export async function fanoutBenchmark(opts: { dir: string; connections: number[]
       metrics: new LiveMetrics(),
       status: () => ({}),
       whep: { offer: () => Promise.reject(new DubdError('INPUT_NOT_FOUND', 'none')), delete: async () => false },
-        whip: { offer: () => Promise.reject(new Error('no ingest in this benchmark')), delete: () => Promise.resolve(false) },
+      whip: { offer: () => Promise.reject(new Error('no ingest in this benchmark')), delete: () => Promise.resolve(false) },
     },
   });
   const nginx = await startNginx(root, root).catch((e: unknown) => {
@@ -116,7 +121,15 @@ export async function fanoutBenchmark(opts: { dir: string; connections: number[]
       for (const [server, port] of [['dubd (uWS)', http.port], ['nginx 1.22', nginx.port]] as const) {
         log(`fanout: ${server}, ${c} connections`);
         const r = await wrk(`http://127.0.0.1:${port}`, script, c, opts.seconds);
-        rows.push({ server, ...r, viewers: Math.round(r.requestsPerS / 2) });
+        rows.push({ server, mode: 'saturation', ...r, viewers: Math.round(r.requestsPerS / 2) });
+      }
+    }
+    for (const p of opts.paced ?? []) {
+      const paced = await wrkScript(opts.dir, segment, p.delayMs);
+      for (const [server, port] of [['dubd (uWS)', http.port], ['nginx 1.22', nginx.port]] as const) {
+        log(`fanout: ${server}, ${p.connections} viewers, one request per ${p.delayMs} ms each`);
+        const r = await wrk(`http://127.0.0.1:${port}`, paced, p.connections, opts.seconds);
+        rows.push({ server, mode: `${p.connections} viewers × 1 req / ${p.delayMs} ms`, ...r, viewers: p.connections });
       }
     }
   } finally {
