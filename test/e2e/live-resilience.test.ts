@@ -4,37 +4,22 @@
  * The session must go on (one session, HLS with discontinuities, dubs after the engine died).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import WebSocket from 'ws';
+import { publishFile, startServe, waitFor } from '../live-server.js';
 import { makeSpeechSample, type Sample } from '../../pipeline/media/sample.js';
 import { SileroVad } from '../../pipeline/providers/vad-silero.js';
 import { decodeMono16k, speechRegions } from '../media.js';
 import type { LiveEvent } from '../../realtime/events.js';
 
 const execFileAsync = promisify(execFile);
-const BIN = resolve(import.meta.dirname, '../../bin/dubd.js');
 const KEY = 'resilience-key-0123456789';
 
-function publish(file: string, rtmpPort: number): Promise<number> {
-  return new Promise((done) => {
-    const p = spawn('ffmpeg', ['-v', 'error', '-re', '-i', file, '-c:v', 'libx264', '-preset', 'veryfast', '-g', '50', '-c:a', 'aac', '-ar', '48000', '-ac', '2', '-f', 'flv', `rtmp://127.0.0.1:${rtmpPort}/live/${KEY}`], { stdio: 'ignore' });
-    p.on('close', (code) => done(code ?? -1));
-  });
-}
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 40_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 /** Descendants of `pid` whose command line matches `pattern`, as [pid, args]. */
 async function descendants(pid: number, pattern: RegExp): Promise<[number, string][]> {
@@ -72,22 +57,12 @@ describe('dubd serve (binary): a live session survives dead children and a recon
     sample = await makeSpeechSample({ dir, video: true, backgroundDb: -30, sentences: ['good morning and welcome to the show', 'the house on the hill is red and the garden is green', 'thank you very much for watching', 'the weather is very nice today'] });
     const cfg = join(dir, 'dubd.json');
     writeFileSync(cfg, JSON.stringify({ dataDir: join(dir, 'data'), logLevel: 'warn', live: { host: '127.0.0.1', rtmpPort: 0, httpPort: 0, hlsListSize: 60, reconnectGraceMs: 6000, streams: [{ name: 'show', key: KEY, to: ['es'] }] } }));
-    server = spawn('node', [BIN, 'serve', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const ready = await new Promise<string>((res, rej) => {
-      let out = '';
-      server.stdout?.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (/dubd: ready/.test(out)) res(out);
-      });
-      server.once('exit', (code) => rej(new Error(`server exited ${code}`)));
-    });
-    rtmpPort = Number(/rtmp=(\d+)/.exec(ready)?.[1]);
-    httpPort = Number(/http=(\d+)/.exec(ready)?.[1]);
+    ({ server, rtmpPort, httpPort } = await startServe(cfg));
     const base = `http://127.0.0.1:${httpPort}`;
     const serverPid = server.pid ?? 0;
 
-    const first = publish(sample.path, rtmpPort);
-    await waitFor('the master playlist', async () => ((await fetch(`${base}/live/show/index.m3u8`)).ok ? true : undefined));
+    const first = publishFile(sample.path, rtmpPort, KEY);
+    await waitFor('the master playlist', async () => ((await fetch(`${base}/live/show/index.m3u8`)).ok ? true : undefined), 40_000);
     const ws = new WebSocket(`ws://127.0.0.1:${httpPort}/live/show/events`);
     ws.on('message', (m: Buffer) => events.push({ at: Date.now(), e: JSON.parse(m.toString()) as LiveEvent }));
     // The HLS packager dies mid-stream.
@@ -100,7 +75,7 @@ describe('dubd serve (binary): a live session survives dead children and a recon
 
     // The publisher comes back within the grace period; its translation engine dies while it talks.
     await new Promise((r) => setTimeout(r, 1500));
-    const second = publish(sample.path, rtmpPort);
+    const second = publishFile(sample.path, rtmpPort, KEY);
     await new Promise((r) => setTimeout(r, 3000));
     const status = (await (await fetch(`${base}/api/status`)).json()) as { sessions: { name: string; legs: number }[] };
     sessionsWhileSecond = status.sessions.length;
@@ -115,7 +90,8 @@ describe('dubd serve (binary): a live session survives dead children and a recon
     }
     killedApertiumAt = Date.now();
     codes.push(await second);
-    await waitFor('the end of the es playlist', async () => ((await (await fetch(`${base}/live/show/audio_es/index.m3u8`)).text()).includes('#EXT-X-ENDLIST') ? true : undefined));
+    await waitFor('the end of the es playlist', async () => ((await (await fetch(`${base}/live/show/audio_es/index.m3u8`)).text()).includes('#EXT-X-ENDLIST') ? true : undefined), 40_000);
+    await waitFor('the session to say it ended', async () => (events.some(({ e }) => e.type === 'state' && e.state === 'ended') ? true : undefined), 10_000);
     ws.close();
   }, 150_000);
 

@@ -3,12 +3,13 @@
  * WebSocket event feed read over real sockets.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import WebSocket from 'ws';
+import { publishFile, startServe, waitFor } from '../live-server.js';
 import { makeSpeechSample, type Sample } from '../../pipeline/media/sample.js';
 import { SileroVad } from '../../pipeline/providers/vad-silero.js';
 import { decodeMono16k, shareOfWords, SPANISH_WORDS, speechRegions } from '../media.js';
@@ -18,25 +19,9 @@ import { RtmpIngest, type IngestPublish } from '../../ingest/rtmp.js';
 import { captureLog, runWithStdin } from '../../ingest/rtmp-testing.js';
 
 const execFileAsync = promisify(execFile);
-const BIN = resolve(import.meta.dirname, '../../bin/dubd.js');
 const KEY = 'test-stream-key-0123456789';
 
-function publish(file: string, rtmpPort: number, key: string): Promise<number> {
-  return new Promise((done) => {
-    const p = spawn('ffmpeg', ['-v', 'error', '-re', '-i', file, '-c:v', 'libx264', '-preset', 'veryfast', '-g', '50', '-c:a', 'aac', '-ar', '48000', '-ac', '2', '-f', 'flv', `rtmp://127.0.0.1:${rtmpPort}/live/${key}`], { stdio: 'ignore' });
-    p.on('close', (code) => done(code ?? -1));
-  });
-}
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 describe('dubd serve (binary): RTMP in, dubbed HLS and events out', () => {
   let server: ChildProcess;
@@ -64,18 +49,8 @@ describe('dubd serve (binary): RTMP in, dubbed HLS and events out', () => {
     const repush = [{ stream: 'show', lang: 'es', url: `rtmp://127.0.0.1:${target.port}/live/youtube-like-key` }];
     const cfg = join(dir, 'dubd.json');
     writeFileSync(cfg, JSON.stringify({ dataDir: join(dir, 'data'), logLevel: 'warn', live: { host: '127.0.0.1', rtmpPort: 0, httpPort: 0, hlsListSize: 60, reconnectGraceMs: 2000, repush, streams: [{ name: 'show', key: KEY, to: ['es', 'pt'] }] } }));
-    server = spawn('node', [BIN, 'serve', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const ready = await new Promise<string>((res, rej) => {
-      let out = '';
-      server.stdout?.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (/dubd: ready/.test(out)) res(out);
-      });
-      server.once('exit', (code) => rej(new Error(`server exited ${code}`)));
-    });
-    rtmpPort = Number(/rtmp=(\d+)/.exec(ready)?.[1]);
-    httpPort = Number(/http=(\d+)/.exec(ready)?.[1]);
-    const publishing = publish(sample.path, rtmpPort, KEY);
+    ({ server, rtmpPort, httpPort } = await startServe(cfg));
+    const publishing = publishFile(sample.path, rtmpPort, KEY);
     const base = `http://127.0.0.1:${httpPort}/live/show`;
     await waitFor('the master playlist', async () => ((await fetch(`${base}/index.m3u8`)).ok ? true : undefined));
     const ws = new WebSocket(`ws://127.0.0.1:${httpPort}/live/show/events`);
@@ -166,7 +141,7 @@ describe('dubd serve (binary): RTMP in, dubbed HLS and events out', () => {
   });
 
   it('refuses a publish with an unknown key, and counts it', async () => {
-    const code = await publish(sample.path, rtmpPort, 'not-a-valid-key-000000');
+    const code = await publishFile(sample.path, rtmpPort, 'not-a-valid-key-000000');
     expect(code).not.toBe(0);
     const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
     expect(metrics).toMatch(/dubd_publish_refused_total \d*[1-9]/);
