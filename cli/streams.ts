@@ -10,12 +10,13 @@ import { loadConfig } from '../config/load.js';
 import { StreamRegistry } from '../realtime/streams.js';
 import { DubdError } from '../pipeline/errors.js';
 import { publicUrls } from '../realtime/urls.js';
+import { settingsFor } from '../config/stream-settings.js';
 
-const USAGE = 'dubd streams add <name> --to es[,pt] | list | rotate <name> | remove <name>';
+const USAGE = "dubd streams add <name> --to es[,pt] [--settings '{\"mt\":{\"providers\":[\"openai\",\"apertium\"]}}'] | list | rotate <name> | remove <name>";
 
 export async function streamsCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCliArgs(
-    { args, allowPositionals: true, options: { to: { type: 'string', short: 't' }, config: { type: 'string' }, json: { type: 'boolean', default: false } } },
+    { args, allowPositionals: true, options: { to: { type: 'string', short: 't' }, settings: { type: 'string' }, config: { type: 'string' }, json: { type: 'boolean', default: false } } },
     USAGE,
   );
   const cfg = loadConfig({ file: values.config, env: io.env });
@@ -43,7 +44,10 @@ export async function streamsCommand(args: string[], io: CliIo): Promise<number>
     case 'add': {
       const n = needName();
       const to = languages(values.to);
-      printKey(n, await registry.add(n, to));
+      const settings = values.settings === undefined ? undefined : parseSettings(values.settings);
+      // Checked now (the same check the server makes when the stream goes live), not at the first publish.
+      if (settings) settingsFor(cfg, settings, `stream ${n}`);
+      printKey(n, await registry.add(n, to, settings));
       return 0;
     }
     case 'rotate': {
@@ -64,4 +68,15 @@ export async function streamsCommand(args: string[], io: CliIo): Promise<number>
     default:
       throw new DubdError('INVALID_ARGUMENT', `unknown streams command '${verb ?? ''}'\nusage: ${USAGE}`);
   }
+}
+
+function parseSettings(text: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    throw new DubdError('INVALID_ARGUMENT', `--settings is not JSON: ${(err as Error).message}`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new DubdError('INVALID_ARGUMENT', '--settings must be a JSON object, e.g. {"mt":{"providers":["openai","apertium"]}}');
+  return v as Record<string, unknown>;
 }

@@ -58,6 +58,12 @@ const liveStreamSchema = z.object({
   /** The secret stream key OBS uses. */
   key: z.string().min(16, 'at least 16 characters'),
   to: z.array(languageCode).min(1),
+  /**
+   * This stream's own settings over the server's, e.g. `{ "mt": { "providers": ["openai", "apertium"],
+   * "glossary": { "es": { "dubd": "dubd" } } }, "tts": { "provider": "sherpa" } }`: any config section
+   * but `live`, `store` and `dataDir`, checked when the stream goes live.
+   */
+  settings: z.record(z.string(), z.unknown()).optional(),
 });
 
 const repushSchema = z.object({

@@ -21,6 +21,15 @@ describe('StreamRegistry', () => {
     expect(statSync(join(d, 'streams.json')).mode & 0o777).toBe(0o600);
   });
 
+  it('keeps a stream\'s own settings and gives them with the stream when its key is used', async () => {
+    const d = dir();
+    const settings = { mt: { providers: ['openai', 'apertium'] } };
+    const key = await new StreamRegistry(d).add('show', ['es'], settings);
+    const again = new StreamRegistry(d); // from the file
+    expect(again.authorize(key)?.settings).toEqual(settings);
+    expect(again.get('show')?.settings).toEqual(settings);
+  });
+
   it('rotate() replaces the key: the old one stops working', async () => {
     const r = new StreamRegistry(dir());
     const old = await r.add('show', ['es']);

@@ -18,6 +18,8 @@ const storedSchema = z.object({
   keySha256: z.string().regex(/^[0-9a-f]{64}$/),
   to: z.array(languageCode).min(1),
   createdAt: z.string(),
+  /** This stream's settings over the server's (see config live.streams[].settings). */
+  settings: z.record(z.string(), z.unknown()).optional(),
 });
 export type StoredStream = z.infer<typeof storedSchema>;
 
@@ -25,6 +27,8 @@ export interface StreamInfo {
   name: string;
   to: string[];
   source: 'file' | 'config';
+  /** This stream's settings over the server's. */
+  settings?: Record<string, unknown>;
 }
 
 function hashKey(key: string): string {
@@ -58,8 +62,8 @@ export class StreamRegistry {
 
   list(): StreamInfo[] {
     return [
-      ...this.read().map((s) => ({ name: s.name, to: s.to, source: 'file' as const })),
-      ...this.fromConfig.map((s) => ({ name: s.name, to: s.to, source: 'config' as const })),
+      ...this.read().map((s) => ({ name: s.name, to: s.to, source: 'file' as const, settings: s.settings })),
+      ...this.fromConfig.map((s) => ({ name: s.name, to: s.to, source: 'config' as const, settings: s.settings })),
     ];
   }
 
@@ -68,13 +72,13 @@ export class StreamRegistry {
   }
 
   /** Creates a stream; returns its new secret key (shown once, stored only as a hash). */
-  async add(name: string, to: string[]): Promise<string> {
+  async add(name: string, to: string[], settings?: Record<string, unknown>): Promise<string> {
     if (!NAME.test(name)) throw new DubdError('INVALID_ARGUMENT', `stream name '${name}' must be lowercase letters, digits, - and _ (max 63)`);
     if (to.length === 0) throw new DubdError('INVALID_ARGUMENT', 'a stream needs at least one target language (--to es)');
     for (const lang of to) if (!languageCode.safeParse(lang).success) throw new DubdError('INVALID_ARGUMENT', `'${lang}' is not a language code`);
     if (this.get(name)) throw new DubdError('INVALID_ARGUMENT', `stream '${name}' exists already (dubd streams rotate ${name} gives it a new key)`);
     const key = newKey();
-    await this.write([...this.read(), { name, keySha256: hashKey(key), to, createdAt: new Date().toISOString() }]);
+    await this.write([...this.read(), { name, keySha256: hashKey(key), to, createdAt: new Date().toISOString(), ...(settings && Object.keys(settings).length ? { settings } : {}) }]);
     return key;
   }
 
@@ -99,9 +103,9 @@ export class StreamRegistry {
   authorize(key: string): StreamInfo | undefined {
     const h = Buffer.from(hashKey(key), 'hex');
     const hit = this.read().find((s) => timingSafeEqual(Buffer.from(s.keySha256, 'hex'), h));
-    if (hit) return { name: hit.name, to: hit.to, source: 'file' };
+    if (hit) return { name: hit.name, to: hit.to, source: 'file', settings: hit.settings };
     const c = this.fromConfig.find((s) => s.key.length === key.length && timingSafeEqual(Buffer.from(s.key), Buffer.from(key)));
-    return c ? { name: c.name, to: c.to, source: 'config' } : undefined;
+    return c ? { name: c.name, to: c.to, source: 'config', settings: c.settings } : undefined;
   }
 }
 
