@@ -10,6 +10,7 @@ import { DubdError, InvalidStateError } from '../errors.js';
 import type { PocketSphinxModel } from './pocketsphinx-ffi.js';
 import type { PsHypothesis, PsOpenResult } from './pocketsphinx-worker.js';
 import type { AsrCapabilities, AsrHypothesis, AsrProvider, AsrStream, EngineInfo } from './types.js';
+import { HostedStreams } from './hosted-streams.js';
 
 export interface PocketSphinxOptions extends PocketSphinxModel {
   /** Worker threads of the provider's own host. */
@@ -49,16 +50,14 @@ export class PocketSphinxAsr implements AsrProvider {
   private readonly ownsHost: boolean;
   private readonly priority: Priority;
   /** Open streams per worker, to place a new stream on the least loaded one. */
-  private readonly streamsPerWorker: number[];
-  private readonly open = new Map<string, PocketSphinxStream>();
-  private nextStream = 1;
+  private readonly streams: HostedStreams;
   private closing: Promise<void> | undefined;
 
   private constructor(host: InferenceHost, ownsHost: boolean, priority: Priority, version: string) {
     this.host = host;
     this.ownsHost = ownsHost;
     this.priority = priority;
-    this.streamsPerWorker = new Array<number>(host.size).fill(0);
+    this.streams = new HostedStreams('pocketsphinx', host, priority);
     this.info = { id: 'pocketsphinx', version };
   }
 
@@ -82,26 +81,7 @@ export class PocketSphinxAsr implements AsrProvider {
   async createStream(opts: { language: string }): Promise<AsrStream> {
     this.assertOpen();
     this.assertLanguage(opts.language);
-    const id = `ps-${this.nextStream++}`;
-    const workerIndex = this.streamsPerWorker.indexOf(Math.min(...this.streamsPerWorker));
-    this.streamsPerWorker[workerIndex]++;
-    const stream = new PocketSphinxStream(id, workerIndex, this.host, this.priority, () => {
-      this.open.delete(id);
-      this.streamsPerWorker[workerIndex]--;
-    });
-    try {
-      await this.host.call<PsHypothesis>('startStream', id, { workerIndex, priority: this.priority });
-    } catch (err) {
-      this.streamsPerWorker[workerIndex]--;
-      throw err;
-    }
-    if (this.closing) {
-      // close() ran while the decoder was being set up: give it back rather than leak it.
-      await stream.cancel();
-      throw new InvalidStateError('pocketsphinx ASR is closed');
-    }
-    this.open.set(id, stream);
-    return stream;
+    return this.streams.start(() => this.closing !== undefined);
   }
 
   async transcribe(samples: Float32Array, opts: { language: string }): Promise<AsrHypothesis> {
@@ -117,7 +97,7 @@ export class PocketSphinxAsr implements AsrProvider {
   }
 
   private async shutdown(): Promise<void> {
-    const streams = [...this.open.values()];
+    const streams = this.streams.list();
     if (this.ownsHost) {
       await this.host.close();
     } else {
@@ -139,43 +119,3 @@ export class PocketSphinxAsr implements AsrProvider {
 }
 
 /** One utterance on one worker. Calls keep their order: same worker, same queue lane. */
-class PocketSphinxStream implements AsrStream {
-  private done = false;
-
-  constructor(
-    private readonly id: string,
-    private readonly workerIndex: number,
-    private readonly host: InferenceHost,
-    private readonly priority: Priority,
-    private readonly onDone: () => void,
-  ) {}
-
-  async accept(samples: Float32Array): Promise<AsrHypothesis> {
-    if (this.done) throw new InvalidStateError(`pocketsphinx stream ${this.id} is finished`);
-    return this.host.call<PsHypothesis>('accept', { id: this.id, samples }, this.callOpts());
-  }
-
-  async finish(): Promise<AsrHypothesis> {
-    if (this.done) throw new InvalidStateError(`pocketsphinx stream ${this.id} is finished`);
-    this.detach();
-    return this.host.call<PsHypothesis>('finish', this.id, this.callOpts());
-  }
-
-  async cancel(): Promise<void> {
-    if (this.done) return;
-    this.detach();
-    // Best effort: a closed host or a restarted worker has no decoder left to free.
-    await this.host.call('cancel', this.id, this.callOpts()).catch(() => undefined);
-  }
-
-  /** Marks the stream finished and releases its slot in the provider. */
-  detach(): void {
-    if (this.done) return;
-    this.done = true;
-    this.onDone();
-  }
-
-  private callOpts(): { workerIndex: number; priority: Priority } {
-    return { workerIndex: this.workerIndex, priority: this.priority };
-  }
-}

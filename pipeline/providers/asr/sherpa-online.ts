@@ -7,6 +7,7 @@ import type { Device, InferenceHost, Priority } from '../../../gpu/host.js';
 import { DubdError, InvalidStateError } from '../../errors.js';
 import type { AsrCapabilities, AsrHypothesis, AsrProvider, AsrStream, EngineInfo } from '../types.js';
 import { loadSherpa } from './sherpa-load.js';
+import { HostedStreams } from '../hosted-streams.js';
 
 export interface SherpaOnlineOptions {
   modelDir: string;
@@ -36,9 +37,7 @@ const SAMPLE_RATE = 16_000;
 export class SherpaOnlineAsr implements AsrProvider {
   readonly info: EngineInfo;
   readonly capabilities: AsrCapabilities;
-  private readonly streamsPerWorker: number[];
-  private readonly open = new Map<string, SherpaOnlineStream>();
-  private nextStream = 1;
+  private readonly streams: HostedStreams;
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -51,7 +50,7 @@ export class SherpaOnlineAsr implements AsrProvider {
     this.info = { id: 'sherpa-online', version: `${version} (${transducer ? 'transducer' : 'paraformer'})` };
     // Transducers give token timestamps; paraformers do not (their words are spread by length).
     this.capabilities = { sampleRate: SAMPLE_RATE, streaming: true, wordTimestamps: transducer, languages };
-    this.streamsPerWorker = new Array<number>(host.size).fill(0);
+    this.streams = new HostedStreams('sherpa-online', host, priority);
   }
 
   static async load(opts: Partial<SherpaOnlineOptions> & Pick<SherpaOnlineOptions, 'modelDir'>): Promise<SherpaOnlineAsr> {
@@ -63,25 +62,7 @@ export class SherpaOnlineAsr implements AsrProvider {
   async createStream(opts: { language: string }): Promise<AsrStream> {
     this.assertOpen();
     this.assertLanguage(opts.language);
-    const id = `so-${this.nextStream++}`;
-    const workerIndex = this.streamsPerWorker.indexOf(Math.min(...this.streamsPerWorker));
-    this.streamsPerWorker[workerIndex]++;
-    const stream = new SherpaOnlineStream(id, workerIndex, this.host, this.priority, () => {
-      this.open.delete(id);
-      this.streamsPerWorker[workerIndex]--;
-    });
-    try {
-      await this.host.call<AsrHypothesis>('startStream', id, { workerIndex, priority: this.priority });
-    } catch (err) {
-      this.streamsPerWorker[workerIndex]--;
-      throw err;
-    }
-    if (this.closing) {
-      await stream.cancel();
-      throw new InvalidStateError('sherpa-online ASR is closed');
-    }
-    this.open.set(id, stream);
-    return stream;
+    return this.streams.start(() => this.closing !== undefined);
   }
 
   async transcribe(samples: Float32Array, opts: { language: string }): Promise<AsrHypothesis> {
@@ -97,7 +78,7 @@ export class SherpaOnlineAsr implements AsrProvider {
   }
 
   private async shutdown(): Promise<void> {
-    const streams = [...this.open.values()];
+    const streams = this.streams.list();
     await this.host.close();
     for (const s of streams) s.detach();
   }
@@ -111,45 +92,5 @@ export class SherpaOnlineAsr implements AsrProvider {
     if (!this.capabilities.languages.includes(base)) {
       throw new DubdError('INVALID_ARGUMENT', `sherpa-online model recognises ${this.capabilities.languages.join(', ')}, not '${language}'`);
     }
-  }
-}
-
-/** One utterance on one worker; calls keep their order (same worker, same queue lane). */
-class SherpaOnlineStream implements AsrStream {
-  private done = false;
-
-  constructor(
-    private readonly id: string,
-    private readonly workerIndex: number,
-    private readonly host: InferenceHost,
-    private readonly priority: Priority,
-    private readonly onDone: () => void,
-  ) {}
-
-  async accept(samples: Float32Array): Promise<AsrHypothesis> {
-    if (this.done) throw new InvalidStateError(`sherpa stream ${this.id} is finished`);
-    return this.host.call<AsrHypothesis>('accept', { id: this.id, samples }, this.callOpts());
-  }
-
-  async finish(): Promise<AsrHypothesis> {
-    if (this.done) throw new InvalidStateError(`sherpa stream ${this.id} is finished`);
-    this.detach();
-    return this.host.call<AsrHypothesis>('finish', this.id, this.callOpts());
-  }
-
-  async cancel(): Promise<void> {
-    if (this.done) return;
-    this.detach();
-    await this.host.call('cancel', this.id, this.callOpts()).catch(() => undefined);
-  }
-
-  detach(): void {
-    if (this.done) return;
-    this.done = true;
-    this.onDone();
-  }
-
-  private callOpts(): { workerIndex: number; priority: Priority } {
-    return { workerIndex: this.workerIndex, priority: this.priority };
   }
 }
