@@ -1,6 +1,7 @@
 /**
  * `dubd serve` (what `npm start` runs): the live server. Prints where OBS publishes and where viewers
- * watch; stops cleanly on Ctrl-C / SIGTERM.
+ * watch, and on the very first start the admin's one-time password (on stdout, once: only its hash is
+ * kept); stops cleanly on Ctrl-C / SIGTERM.
  */
 import { userMessage } from '../pipeline/errors.js';
 import type { CliIo } from './io.js';
@@ -21,6 +22,11 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const onStray = (err: unknown): void => log.error({ err: userMessage(err), stack: (err as Error)?.stack }, 'unhandled rejection (bug): the server keeps serving');
   process.on('unhandledRejection', onStray);
   const ports = { rtmp: server.rtmpPort, http: server.httpPort };
+  const admin = server.takeBootstrapAdmin();
+  if (admin) {
+    io.stdout.write(`dubd: first start: created user '${admin.email}' with one-time password: ${admin.password}\n`);
+    io.stdout.write('  (shown only now; log in with it and choose a new password: POST /api/auth/password)\n');
+  }
   const urls = (name: string): ReturnType<typeof publicUrls> => publicUrls(cfg.live, name, ports);
   io.stdout.write(`dubd: ready rtmp=${ports.rtmp} http=${ports.http}\n`);
   io.stdout.write(`  OBS server:  ${urls('x').rtmp}   (stream key: from \`dubd streams add <name> --to es,pt\`)\n`);
@@ -28,6 +34,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   if (streams.length === 0) io.stdout.write('  no streams yet: run `npx dubd streams add show --to es,pt` in another terminal (no restart needed)\n');
   for (const s of streams) io.stdout.write(`  ${s.name} (${s.to.join(',')}): ${urls(s.name).hls}\n`);
   io.stdout.write(`  metrics: http://localhost:${ports.http}/metrics\n`);
+  io.stdout.write(`  API:     http://localhost:${ports.http}/api/openapi.json\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

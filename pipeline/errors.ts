@@ -25,6 +25,9 @@ export type ErrorCode =
   | 'STORE_UNAVAILABLE'
   | 'SCHEMA_TOO_NEW'
   | 'MIGRATION_FAILED'
+  | 'INVALID_JSON'
+  | 'UNKNOWN_FIELD'
+  | 'PAYLOAD_TOO_LARGE'
   | 'INTERNAL';
 
 export class DubdError extends Error {

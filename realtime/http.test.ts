@@ -50,6 +50,8 @@ describe('HttpServer (real uWebSockets.js on port 0)', () => {
         },
         whip: { offer: (name, auth, sdp) => whip.offer(name, auth, sdp), delete: (id) => whip.delete(id) },
       },
+      // What the REST router does on mount: register its routes on the same app.
+      api: { mount: (app) => void app.get('/api/mounted', (res) => void res.cork(() => res.writeHeader('Content-Type', 'application/json').end('{"mounted":true}'))) },
     });
     base = `http://127.0.0.1:${server.port}`;
   });
@@ -74,6 +76,13 @@ describe('HttpServer (real uWebSockets.js on port 0)', () => {
       expect(res.status).toBe(404);
       expect(((await res.json()) as { code: string }).code).toBe('NOT_FOUND');
     }
+  });
+
+  it('mounts the REST API beside the live routes; /api/status and the JSON 404 stay', async () => {
+    expect(await (await fetch(`${base}/api/mounted`)).json()).toEqual({ mounted: true });
+    expect(await (await fetch(`${base}/api/status`)).json()).toEqual({ sessions: [] });
+    const unknown = await fetch(`${base}/api/nothing`);
+    expect([unknown.status, ((await unknown.json()) as { code: string }).code]).toEqual([404, 'NOT_FOUND']);
   });
 
   it('serves Prometheus metrics and a health check', async () => {

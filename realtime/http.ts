@@ -1,6 +1,6 @@
 /**
  * The HTTP + WebSocket face of the live server on uWebSockets.js: HLS files of live sessions, the event
- * feed per session, Prometheus metrics and a health check. Every path is resolved inside the live folder;
+ * feed per session, Prometheus metrics, a health check, and the REST API (mounted from realtime/api). Every path is resolved inside the live folder;
  * errors are JSON with a stable code.
  */
 import { MAX_SDP_BYTES } from './sdp.js';
@@ -40,6 +40,10 @@ export interface HttpRoutes {
   };
 }
 
+/** What HttpServer needs of the REST router: it registers its routes on the app. */
+export interface ApiMount {
+  mount(app: uWS.TemplatedApp): void;
+}
 
 const STATUS_OF: Partial<Record<ErrorCode, number>> = { INPUT_NOT_FOUND: 404, INVALID_ARGUMENT: 400, INVALID_STATE: 503, UNAUTHENTICATED: 401, FORBIDDEN: 403, CONFLICT: 409 };
 
@@ -62,7 +66,8 @@ export class HttpServer {
     this.listenSocket = socket;
   }
 
-  static async start(opts: { host: string; port: number; routes: HttpRoutes; log: Logger }): Promise<HttpServer> {
+  /** `api` (the REST router, realtime/api/router.ts) is mounted beside the live routes, before the 404 catch-all. */
+  static async start(opts: { host: string; port: number; routes: HttpRoutes; log: Logger; api?: ApiMount }): Promise<HttpServer> {
     const { routes, log } = opts;
     const app = uWS.App();
     const files = new FileCache();
@@ -174,6 +179,7 @@ export class HttpServer {
           });
       });
     }
+    opts.api?.mount(app);
     app.any('/*', (res, req) => void json(res, 404, { code: 'NOT_FOUND', message: `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}` }));
 
     const socket = await new Promise<uWS.us_listen_socket | false>((resolve) => app.listen(opts.host, opts.port, resolve));

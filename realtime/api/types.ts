@@ -33,8 +33,15 @@ export interface ApiStreamRequest extends Omit<ApiRequest, 'body'> {
   contentLength?: number;
 }
 
-/** What a handler returns: JSON by default, or a status/headers/body of its own (files, SDP, 201 + Location). */
-export type ApiResult = unknown | { $status: number; $headers?: Record<string, string>; $body?: unknown; $file?: string };
+/** A handler's own status/headers/body (files, 201 + Location, …). */
+export interface ApiCustomResult {
+  $status: number;
+  $headers?: Record<string, string>;
+  $body?: unknown;
+  $file?: string;
+}
+/** What a handler returns: JSON by default, or an ApiCustomResult. */
+export type ApiResult = unknown;
 
 interface RouteBase {
   method: HttpMethod;
