@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'bin/**', 'eslint.config.js', 'benchmarks/k6/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'bin/**', 'eslint.config.js', 'benchmarks/k6/**', 'studio/.svelte-kit/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -2,8 +2,10 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['**/*.test.ts'],
-    exclude: ['node_modules/**', 'dist/**'],
+    projects: [
+      { extends: true, test: { name: 'server', include: ['**/*.test.ts'], exclude: ['node_modules/**', 'dist/**', 'studio/**'] } },
+      'studio/vitest.config.ts',
+    ],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Real engines on 2 cores: a few files at a time keeps timings sane.

@@ -16,8 +16,10 @@ import { runAsrBenchmark } from './asr.js';
 import { runMtBenchmark } from './mt.js';
 import { runTtsBenchmark } from './tts.js';
 import { runVoiceBenchmark } from './voice.js';
+import { runProjectBenchmark } from './projects.js';
+import { backupBenchTable, runBackupBenchmark } from './backup.js';
 
-const USAGE = 'dubd bench latency [--duration 60] | batch [--minutes 10] [--to es] | glass [--duration 60] | capacity [--sessions 4] [--duration 60] | fanout [--duration 10] | soak [--minutes 60] | asr [--duration 60] | mt [--sentences 100] | tts | voice [--duration 5]';
+const USAGE = 'dubd bench latency [--duration 60] | batch [--minutes 10] [--to es] | glass [--duration 60] | capacity [--sessions 4] [--duration 60] | fanout [--duration 10] | soak [--minutes 60] | asr [--duration 60] | mt [--sentences 100] | tts | voice [--duration 5] | projects [--projects 3] | backup [--size 1024]';
 
 export function machine(): string {
   const c = cpus();
@@ -26,7 +28,7 @@ export function machine(): string {
 
 export async function benchCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCliArgs(
-    { args, allowPositionals: true, options: { duration: { type: 'string' }, sentences: { type: 'string' }, minutes: { type: 'string' }, to: { type: 'string' }, dir: { type: 'string' }, sessions: { type: 'string' } } },
+    { args, allowPositionals: true, options: { duration: { type: 'string' }, sentences: { type: 'string' }, projects: { type: 'string' }, size: { type: 'string' }, minutes: { type: 'string' }, to: { type: 'string' }, dir: { type: 'string' }, sessions: { type: 'string' } } },
     USAGE,
   );
   const dir = resolve(io.cwd, values.dir ?? join('benchmarks', 'out'));
@@ -84,6 +86,12 @@ export async function benchCommand(args: string[], io: CliIo): Promise<number> {
       return 0;
     case 'voice':
       await runVoiceBenchmark({ segmentS: Number(values.duration ?? 5), print: (l) => void io.stdout.write(`${l}\n`), log: say });
+      return 0;
+    case 'projects':
+      await runProjectBenchmark({ dir, projects: Number(values.projects ?? 3), log: say, print: (t) => void io.stdout.write(t) });
+      return 0;
+    case 'backup':
+      io.stdout.write(backupBenchTable(await runBackupBenchmark({ dir, sizeMiB: Number(values.size ?? 1024), log: say })));
       return 0;
     case 'soak': {
       const r = await soakBenchmark({ dir, minutes: Number(values.minutes ?? 60), cfg, log: say });

@@ -8,10 +8,12 @@ import { userMessage, errorCode } from '../pipeline/errors.js';
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
   serve: { summary: 'run the live server: RTMP in, dubbed HLS out (what `npm start` runs)', load: async () => (await import('./serve.js')).serveCommand },
   streams: { summary: 'dubd streams add <name> --to es,pt | list | rotate <name> | remove <name>', load: async () => (await import('./streams.js')).streamsCommand },
+  worker: { summary: 'run Project mode stage workers against the shared PostgreSQL + Redis: dubd worker [--concurrency n]', load: async () => (await import('./worker.js')).workerCommand },
   dub: { summary: 'dub a media file: dubd dub <input> --to es[,pt] --out <file>', load: async () => (await import('./dub.js')).dubCommand },
   doctor: { summary: 'check every engine and model: found or missing, version, install hint', load: async () => (await import('./doctor.js')).doctorCommand },
   models: { summary: 'dubd models list|pull <id>|verify [id]', load: async () => (await import('./models.js')).modelsCommand },
   demo: { summary: 'make a short English sample video and dub it into es + pt', load: async () => (await import('./demo.js')).demoCommand },
+  backup: { summary: 'dubd backup create|list|status|restore <id>|delete <id>|import <file>', load: async () => (await import('./backup.js')).backupCommand },
   bench: { summary: 'dubd bench latency|batch: run a benchmark and print its numbers', load: async () => (await import('../benchmarks/cli.js')).benchCommand },
 };
 

@@ -4,6 +4,8 @@
  * kept); stops cleanly on Ctrl-C / SIGTERM.
  */
 import { userMessage } from '../pipeline/errors.js';
+import { projectsApiModule } from '../realtime/api/projects-routes.js';
+import { openBackupsApi } from '../realtime/api/backups-routes.js';
 import type { CliIo } from './io.js';
 import { parseCliArgs } from './args.js';
 import { loadConfig } from '../config/load.js';
@@ -17,7 +19,11 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const { values } = parseCliArgs({ args, options: { config: { type: 'string' } } }, USAGE);
   const cfg = loadConfig({ file: values.config, env: io.env });
   const log = createLogger(cfg.logLevel);
-  const server = await DubdServer.start(cfg, log);
+  const live = { sessions: (): number => 0 };
+  const server = await DubdServer.start(cfg, log, {
+    apiModules: async (ctx) => [await projectsApiModule(ctx, { liveSessions: () => live.sessions() }), await openBackupsApi(ctx)],
+  });
+  live.sessions = () => server.sessions.size;
   // A stray rejection in one session's plumbing is a bug to log loudly, not a reason to drop every viewer.
   const onStray = (err: unknown): void => log.error({ err: userMessage(err), stack: (err as Error)?.stack }, 'unhandled rejection (bug): the server keeps serving');
   process.on('unhandledRejection', onStray);

@@ -8,6 +8,8 @@ import { mtSchema } from './mt.js';
 import { ttsSchema } from './tts.js';
 import { voiceSchema } from './voice.js';
 import { storeSchema } from '../store/config.js';
+import { backupSchema } from './backup.js';
+import { projectsSchema } from '../projects/config.js';
 
 export { languageCode };
 
@@ -116,6 +118,8 @@ export const configSchema = z.object({
   inference: inferenceSchema.default({}),
   live: liveSchema.default({}),
   store: storeSchema.default({}),
+  backup: backupSchema.default({}),
+  projects: projectsSchema.default({}),
 });
 
 export type DubdConfig = z.infer<typeof configSchema>;

@@ -28,6 +28,10 @@ export type ErrorCode =
   | 'INVALID_JSON'
   | 'UNKNOWN_FIELD'
   | 'PAYLOAD_TOO_LARGE'
+  | 'BACKUP_CHECKSUM_MISMATCH'
+  | 'BACKUP_UNSAFE_ARCHIVE'
+  | 'BACKUP_FAILED'
+  | 'WORKER_LOST'
   | 'INTERNAL';
 
 export class DubdError extends Error {

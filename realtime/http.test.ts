@@ -71,7 +71,7 @@ describe('HttpServer (real uWebSockets.js on port 0)', () => {
   });
 
   it('answers unknown files and routes with a JSON 404 and a stable code', async () => {
-    for (const path of ['/live/show/nope.m3u8', '/live/../x.m3u8', '/nothing']) {
+    for (const path of ['/live/show/nope.m3u8', '/api/nothing', '/metrics/x']) {
       const res = await fetch(`${base}${path}`);
       expect(res.status).toBe(404);
       expect(((await res.json()) as { code: string }).code).toBe('NOT_FOUND');
@@ -83,6 +83,14 @@ describe('HttpServer (real uWebSockets.js on port 0)', () => {
     expect(await (await fetch(`${base}/api/status`)).json()).toEqual({ sessions: [] });
     const unknown = await fetch(`${base}/api/nothing`);
     expect([unknown.status, ((await unknown.json()) as { code: string }).code]).toEqual([404, 'NOT_FOUND']);
+  });
+
+  it('serves the studio (built by npm test\'s pretest) at / with index.html for its client-side routes', async () => {
+    for (const path of ['/', '/projects/123']) {
+      const res = await fetch(`${base}${path}`);
+      expect([res.status, res.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
+      expect(await res.text()).toContain('<html');
+    }
   });
 
   it('serves Prometheus metrics and a health check', async () => {

@@ -4,6 +4,7 @@
  * errors are JSON with a stable code.
  */
 import { MAX_SDP_BYTES } from './sdp.js';
+import { existsSync } from 'node:fs';
 import { extname, join, normalize, sep } from 'node:path';
 import uWS from 'uWebSockets.js';
 import type { Logger } from 'pino';
@@ -180,6 +181,36 @@ export class HttpServer {
       });
     }
     opts.api?.mount(app);
+    // The studio (a static SPA build): its files, else index.html for client-side routes.
+    app.get('/*', (res, req) => {
+      const url = req.getUrl();
+      if (/^\/(api|live|whep|whip|metrics|healthz)(\/|$)/.test(url)) return void json(res, 404, { code: 'NOT_FOUND', message: `no route for GET ${url}` });
+      let aborted = false;
+      res.onAborted(() => (aborted = true));
+      const rel = normalize(decodeURIComponent(url.split('?')[0])).replace(/^[/\\]+/, '');
+      const asked = rel && !rel.startsWith('..') ? join(STUDIO_DIR, rel) : join(STUDIO_DIR, 'index.html');
+      const send = (file: string, body: Buffer): void => {
+        if (aborted) return;
+        res.cork(() => {
+          res.writeStatus('200 OK');
+          res.writeHeader('Content-Type', STUDIO_TYPES[extname(file)] ?? 'application/octet-stream');
+          res.writeHeader('Cache-Control', file.includes(`${sep}_app${sep}immutable${sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache');
+          res.end(body);
+        });
+      };
+      const index = join(STUDIO_DIR, 'index.html');
+      files
+        .get(asked.startsWith(STUDIO_DIR + sep) ? asked : index)
+        .then((body) => send(asked, body))
+        .catch(() =>
+          files
+            .get(index)
+            .then((body) => send(index, body))
+            .catch(() => {
+              if (!aborted) json(res, 404, { code: 'NOT_FOUND', message: 'the studio is not built (npm run studio:build)' });
+            }),
+        );
+    });
     app.any('/*', (res, req) => void json(res, 404, { code: 'NOT_FOUND', message: `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}` }));
 
     const socket = await new Promise<uWS.us_listen_socket | false>((resolve) => app.listen(opts.host, opts.port, resolve));
@@ -198,6 +229,13 @@ export class HttpServer {
     this.listenSocket = undefined;
   }
 }
+
+/** Where `npm run studio:build` writes the studio (dist/studio, beside dist/realtime). */
+const STUDIO_DIR = [join(import.meta.dirname, '..', 'studio'), join(import.meta.dirname, '..', 'dist', 'studio')].find((d) => existsSync(join(d, 'index.html'))) ?? join(import.meta.dirname, '..', 'studio');
+const STUDIO_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json',
+  '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon', '.woff2': 'font/woff2', '.txt': 'text/plain',
+};
 
 const REASONS: Record<number, string> = { 200: 'OK', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large', 500: 'Internal Server Error', 503: 'Service Unavailable' };
 

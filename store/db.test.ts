@@ -75,7 +75,8 @@ describe.each(dbBackends({ freshEmbedded: true }))('the database on $name', (b) 
     const [a, c] = [await other.open(), await other.open()];
     try {
       const results = await Promise.all([migrate(a.sql), migrate(c.sql)]);
-      expect(results.map((r) => r.applied.length).sort()).toEqual([0, latestVersion]);
+      // Each migration once, whichever process took it.
+      expect(results.flatMap((r) => r.applied).sort((x, y) => x - y)).toEqual(Array.from({ length: latestVersion }, (_, i) => i + 1));
       const [n] = await a.sql<{ n: number }[]>`select count(*)::int as n from schema_migrations`;
       expect(n.n).toBe(latestVersion);
     } finally {

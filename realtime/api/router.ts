@@ -33,6 +33,10 @@ export function apiError(code: ApiErrorCode, message: string, field?: string): D
 }
 
 const STATUS_OF: Partial<Record<string, number>> = {
+  BACKUP_CHECKSUM_MISMATCH: 409,
+  BACKUP_UNSAFE_ARCHIVE: 409,
+  SCHEMA_TOO_NEW: 409,
+  BACKUP_FAILED: 500,
   INVALID_ARGUMENT: 400,
   INVALID_JSON: 400,
   UNKNOWN_FIELD: 400,

@@ -3,6 +3,7 @@
  * tsc ships it into dist) appended here; released ones never change.
  */
 import * as m001 from './001_initial.js';
+import * as m002 from './002_backups.js';
 
 export interface Migration {
   readonly version: number;
@@ -11,6 +12,6 @@ export interface Migration {
   readonly up: string;
 }
 
-export const migrations: readonly Migration[] = [m001];
+export const migrations: readonly Migration[] = [m001, m002];
 
 export const latestVersion: number = migrations[migrations.length - 1]?.version ?? 0;
