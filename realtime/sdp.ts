@@ -54,3 +54,26 @@ export function dropRejectedFromBundle(sections: string[][]): string[][] {
   );
   return [session, ...sections.slice(1)];
 }
+
+/**
+ * werift's answer keeps rejected (port 0) m-lines in the BUNDLE group, which Chrome refuses; and it echoes
+ * the offer's Opus fmtp without saying that we send stereo.
+ */
+export function fixWhepAnswer(sdp: string, audioMid: string): string {
+  const sections = dropRejectedFromBundle(splitSections(sdp.split('\r\n').filter((l) => l.length > 0)));
+  for (const s of sections.slice(1)) {
+    const mid = s.find((l) => l.startsWith('a=mid:'))?.slice(6);
+    if (mid !== audioMid) continue;
+    const pt = /^a=rtpmap:(\d+) opus\//i.exec(s.find((l) => /^a=rtpmap:\d+ opus\//i.test(l)) ?? '')?.[1];
+    if (pt === undefined) continue;
+    const i = s.findIndex((l) => l.startsWith(`a=fmtp:${pt} `));
+    if (i < 0) s.splice(s.findIndex((l) => l.startsWith(`a=rtpmap:${pt} `)) + 1, 0, `a=fmtp:${pt} stereo=1;sprop-stereo=1`);
+    else if (!/stereo=/.test(s[i])) s[i] += ';stereo=1;sprop-stereo=1';
+  }
+  return sections.flat().join('\r\n') + '\r\n';
+}
+
+/** An offer with an active video section that can take H.264. */
+export function wantsVideo(sdp: string): boolean {
+  return /^m=video [1-9]\d* /m.test(sdp) && /^a=rtpmap:\d+ H264\/90000/im.test(sdp);
+}

@@ -24,6 +24,7 @@ import { EventFeed } from './events.js';
 import { FrameHub, type AudioSubscription } from './frame-hub.js';
 import type { LiveMetrics } from './metrics.js';
 import { SessionLeg, type LiveInput } from './leg.js';
+import { LegSequence } from './leg-sequence.js';
 import { FlvH264Reader } from './video/h264.js';
 import { VideoHub, type VideoSubscription } from './video/video-hub.js';
 
@@ -62,10 +63,7 @@ export class LiveSession {
   private hubs: FrameHub[] = [];
   /** The original video, on the session clock, for WebRTC viewers. */
   private readonly video = new VideoHub();
-  private readonly legs: SessionLeg[] = [];
-  /** Readers waiting for the next leg (or for the session's input to end). */
-  private legWaiters: (() => void)[] = [];
-  private inputEnded = false;
+  private readonly legs = new LegSequence();
   private graceTimer: NodeJS.Timeout | undefined;
   private restartTimes: number[] = [];
   private starting: Promise<void> = Promise.resolve();
@@ -94,7 +92,7 @@ export class LiveSession {
 
   /** Measured offset of the video against the dubbed audio in the HLS output, once known. */
   get avOffsetMs(): number | undefined {
-    return this.legs.at(-1)?.packager?.avOffsetMs;
+    return this.legs.last?.packager?.avOffsetMs;
   }
 
   get targets(): string[] {
@@ -103,12 +101,12 @@ export class LiveSession {
 
   /** A viewer's feed of the original video (H.264), or undefined when the publisher sends none. */
   subscribeVideo(): VideoSubscription | undefined {
-    return this.legs.at(-1)?.videoFlv ? this.video.subscribe() : undefined;
+    return this.legs.last?.videoFlv ? this.video.subscribe() : undefined;
   }
 
   /** Legs so far: 1 + reconnects + restarts. */
   get legCount(): number {
-    return this.legs.length;
+    return this.legs.all.length;
   }
 
   /** A viewer's own feed of the dubbed program audio in `lang`, or undefined for a language not dubbed. */
@@ -149,7 +147,7 @@ export class LiveSession {
     void (async () => {
       try {
         for (let k = 0; ; k += 1) {
-          const leg = await this.legAt(k);
+          const leg = await this.legs.at(k);
           if (!leg) break;
           for await (const f of leg.program) for (const c of programs) await c.push(f);
         }
@@ -185,7 +183,7 @@ export class LiveSession {
     });
 
     const cue = (lang: string, c: { startMs: number; endMs: number; text: string }): void => {
-      const leg = this.legAtTime(c.startMs);
+      const leg = this.legs.atTime(c.startMs);
       leg?.addCue(lang, c);
     };
     const outputs: Sink = async (frames: AsyncIterable<Frame>) => {
@@ -234,7 +232,7 @@ export class LiveSession {
     const frameSamples = (rate * FRAME_MS) / 1000;
     const padFrames = Math.ceil((this.opts.settings.vad.minSilenceMs + 200) / FRAME_MS);
     for (let k = 0; ; k += 1) {
-      const leg = await this.legAt(k);
+      const leg = await this.legs.at(k);
       if (!leg) return;
       let endMs: number | undefined;
       for await (const f of leg.analysis) {
@@ -248,46 +246,27 @@ export class LiveSession {
     }
   }
 
-  /** Leg `k` once it exists; undefined once the session's input has ended without it. */
-  private async legAt(k: number): Promise<SessionLeg | undefined> {
-    while (this.legs.length <= k) {
-      if (this.inputEnded) return undefined;
-      await new Promise<void>((resolve) => this.legWaiters.push(resolve));
-    }
-    return this.legs[k];
-  }
-
-  /** The leg a session time belongs to: the newest that began at or before it. */
-  private legAtTime(ms: number): SessionLeg | undefined {
-    for (let k = this.legs.length - 1; k >= 0; k -= 1) if (this.legs[k].offsetMs <= ms) return this.legs[k];
-    return this.legs[0];
-  }
-
-  private wakeLegReaders(): void {
-    for (const w of this.legWaiters.splice(0)) w();
-  }
-
   /** Sends target `i`'s mixed audio to the HLS output of the leg each frame belongs to. */
   private async route(i: number, mixed: AsyncIterable<AudioFrame>): Promise<void> {
     try {
       for await (const f of mixed) {
-        const leg = this.legAtTime(f.ptsMs);
+        const leg = this.legs.atTime(f.ptsMs);
         if (!leg) continue;
         // Audio of a later leg means every earlier one has all of its audio.
-        for (const l of this.legs) if (l.offsetMs < leg.offsetMs) l.endTracks();
+        for (const l of this.legs.all) if (l.offsetMs < leg.offsetMs) l.endTracks();
         leg.offer(i, f);
       }
     } catch (err) {
       if (!isAbortError(err)) this.opts.log.warn({ err: toError(err).message }, 'live track failed');
     } finally {
-      for (const l of this.legs) l.endTracks();
+      for (const l of this.legs.all) l.endTracks();
     }
   }
 
   private startLeg(input: LiveInput): Promise<void> {
     const next = this.starting.then(async () => {
       if (this.closed) return;
-      const prev = this.legs.at(-1);
+      const prev = this.legs.last;
       const elapsedMs = Math.round(this.clock.now() - this.startWallMs);
       const offsetMs = prev ? Math.max(prev.endMs + LEG_GAP_MS, elapsedMs) : 0;
       const dir = await this.stitcher.begin();
@@ -312,7 +291,6 @@ export class LiveSession {
       if (leg.videoFlv) void this.pumpVideo(leg, leg.videoFlv);
       this.currentState = 'live';
       this.events.publish({ type: 'state', state: 'live' });
-      this.wakeLegReaders();
       void this.watch(leg, input);
     });
     this.starting = next.catch(() => undefined);
@@ -339,7 +317,7 @@ export class LiveSession {
 
   /** A leg whose output died while its publisher stays: stop its decoder, and watch() starts the next. */
   private replace(leg: SessionLeg, reason: string): void {
-    if (this.closed || this.legs.at(-1) !== leg) return;
+    if (this.closed || this.legs.last !== leg) return;
     this.opts.log.error({ stream: this.name, reason }, 'live leg failed; restarting it');
     leg.stop();
   }
@@ -376,15 +354,8 @@ export class LiveSession {
     // Held program audio is out once the mixer's deadline has passed.
     setTimeout(() => leg.endTracks(), this.opts.settings.live.dubDeadlineMs + 1500).unref();
     clearTimeout(this.graceTimer);
-    this.graceTimer = setTimeout(() => this.endInput(), this.opts.settings.live.reconnectGraceMs);
+    this.graceTimer = setTimeout(() => this.legs.end(), this.opts.settings.live.reconnectGraceMs);
     this.graceTimer.unref();
-  }
-
-  /** No publisher will come back: the pipeline drains and the session finishes. */
-  private endInput(): void {
-    if (this.inputEnded) return;
-    this.inputEnded = true;
-    this.wakeLegReaders();
   }
 
   /** Resolves when the publisher has left for good and everything in flight is out, held audio included. */
@@ -410,11 +381,11 @@ export class LiveSession {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.graceTimer);
-    this.endInput();
+    this.legs.end();
     this.controller.abort();
     await this.running;
     await this.starting;
-    await Promise.all(this.legs.map((l) => l.close()));
+    await Promise.all(this.legs.all.map((l) => l.close()));
     await this.stitcher.close();
     for (const h of this.hubs) h.close();
     this.video.close();

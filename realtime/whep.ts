@@ -5,7 +5,6 @@
  * sends RTP. No trickle ICE: the answer carries all candidates, so one HTTP round trip is enough.
  */
 import { randomInt, randomUUID } from 'node:crypto';
-import { Encoder } from '@evan/opus';
 import type { Logger } from 'pino';
 import {
   MediaStream,
@@ -21,10 +20,10 @@ import {
 import { packetize, type AccessUnit } from './video/h264.js';
 import type { VideoSubscription } from './video/video-hub.js';
 import { DubdError, InvalidStateError, toError } from '../pipeline/errors.js';
-import type { AudioFrame } from '../pipeline/frames.js';
 
 import type { AudioSubscription } from './frame-hub.js';
-import { checkOffer, dropRejectedFromBundle, invalidOffer, splitSections } from './sdp.js';
+import { checkOffer, fixWhepAnswer, invalidOffer, wantsVideo } from './sdp.js';
+import { OpusPacketizer } from './opus-packetizer.js';
 
 export interface WhepServerOptions {
   source: (name: string, lang: string) => AudioSubscription | undefined;
@@ -67,7 +66,6 @@ interface ViewerVideo {
 /** Video queued per viewer beyond this (≈ 10 s) is dropped until the next key frame. */
 const MAX_VIDEO_QUEUE = 300;
 const NEGOTIATE_TIMEOUT_MS = 10_000;
-const OPUS_RATES = new Set([8000, 12000, 16000, 24000, 48000]);
 const RTP_TICKS_PER_PACKET = 960; // Opus RTP clock is always 48 kHz: 20 ms = 960 ticks
 
 export class WhepServer {
@@ -205,7 +203,7 @@ export class WhepServer {
       v.video.sub.close();
       v.video = undefined;
     }
-    return fixAnswer(sdp, v.tx.mid);
+    return fixWhepAnswer(sdp, v.tx.mid);
   }
 
   private watch(v: Viewer): void {
@@ -353,68 +351,6 @@ export class WhepServer {
   }
 }
 
-/** Float32 frames of any length → 20 ms s16le chunks → Opus packets; (re)creates the encoder per format. */
-class OpusPacketizer {
-  private encoder: Encoder | undefined;
-  private rate = 0;
-  private channels = 0;
-  private pcm = new Int16Array(0);
-  private fill = 0;
-
-  reset(): void {
-    this.fill = 0;
-  }
-
-  push(frame: AudioFrame): Uint8Array[] {
-    if (frame.sampleRate !== this.rate || frame.channels !== this.channels) this.configure(frame);
-    const out: Uint8Array[] = [];
-    const src = frame.samples;
-    for (let i = 0; i < src.length; i++) {
-      const s = Math.max(-1, Math.min(1, src[i]));
-      this.pcm[this.fill++] = s < 0 ? s * 0x8000 : s * 0x7fff;
-      if (this.fill === this.pcm.length) {
-        // Int16Array is host-endian; every platform Node ships on is little-endian, which is what Opus wants.
-        out.push(this.encoder!.encode(new Uint8Array(this.pcm.buffer)));
-        this.fill = 0;
-      }
-    }
-    return out;
-  }
-
-  private configure(frame: AudioFrame): void {
-    if (!OPUS_RATES.has(frame.sampleRate) || (frame.channels !== 1 && frame.channels !== 2)) {
-      throw new DubdError('INVALID_ARGUMENT', `Opus cannot encode ${frame.sampleRate} Hz × ${frame.channels} channels`);
-    }
-    this.rate = frame.sampleRate;
-    this.channels = frame.channels;
-    this.encoder = new Encoder({
-      channels: frame.channels,
-      sample_rate: frame.sampleRate as 8000 | 12000 | 16000 | 24000 | 48000,
-      application: 'audio', // program audio: speech over music and effects
-    });
-    this.pcm = new Int16Array((frame.sampleRate / 50) * frame.channels);
-    this.fill = 0;
-  }
-}
-
-/**
- * werift's answer keeps rejected (port 0) m-lines in the BUNDLE group, which Chrome refuses; and it echoes
- * the offer's Opus fmtp without saying that we send stereo.
- */
-function fixAnswer(sdp: string, audioMid: string): string {
-  const sections = dropRejectedFromBundle(splitSections(sdp.split('\r\n').filter((l) => l.length > 0)));
-  for (const s of sections.slice(1)) {
-    const mid = s.find((l) => l.startsWith('a=mid:'))?.slice(6);
-    if (mid !== audioMid) continue;
-    const pt = /^a=rtpmap:(\d+) opus\//i.exec(s.find((l) => /^a=rtpmap:\d+ opus\//i.test(l)) ?? '')?.[1];
-    if (pt === undefined) continue;
-    const i = s.findIndex((l) => l.startsWith(`a=fmtp:${pt} `));
-    if (i < 0) s.splice(s.findIndex((l) => l.startsWith(`a=rtpmap:${pt} `)) + 1, 0, `a=fmtp:${pt} stereo=1;sprop-stereo=1`);
-    else if (!/stereo=/.test(s[i])) s[i] += ';stereo=1;sprop-stereo=1';
-  }
-  return sections.flat().join('\r\n') + '\r\n';
-}
-
 /** `p`, unless `ms` pass first or `signal` aborts: werift may never settle once its peer is closed. */
 function bounded<T>(p: Promise<T>, ms: number, signal: AbortSignal): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -429,9 +365,4 @@ function bounded<T>(p: Promise<T>, ms: number, signal: AbortSignal): Promise<T> 
     clearTimeout(timer);
     if (onAbort) signal.removeEventListener('abort', onAbort);
   });
-}
-
-/** An offer with an active video section that can take H.264. */
-function wantsVideo(sdp: string): boolean {
-  return /^m=video [1-9]\d* /m.test(sdp) && /^a=rtpmap:\d+ H264\/90000/im.test(sdp);
 }

@@ -4,16 +4,21 @@ import { resolve } from 'node:path';
 
 export const BIN = resolve(import.meta.dirname, '../bin/dubd.js');
 
-/** `dubd serve --config cfg` until it prints its ports; stdout seen so far is kept in `stdout()`. */
-export async function startServe(cfg: string): Promise<{ server: ChildProcess; rtmpPort: number; httpPort: number; stdout: () => string }> {
-  const server = spawn('node', [BIN, 'serve', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * `dubd serve --config cfg` until it prints its ports; stdout seen so far is kept in `stdout()`. `env` is
+ * added to this process's environment (e.g. empty DATABASE_URL/REDIS_URL for the embedded database).
+ */
+export async function startServe(cfg: string, opts: { env?: NodeJS.ProcessEnv } = {}): Promise<{ server: ChildProcess; rtmpPort: number; httpPort: number; stdout: () => string }> {
+  const server = spawn('node', [BIN, 'serve', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
   let out = '';
+  let err = '';
   server.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  server.stderr?.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
   const ready = await new Promise<string>((res, rej) => {
     server.stdout?.on('data', () => {
       if (/dubd: ready/.test(out)) res(out);
     });
-    server.once('exit', (code) => rej(new Error(`server exited ${code}`)));
+    server.once('exit', (code) => rej(new Error(`server exited ${code}: ${err.slice(-2000)}`)));
   });
   return { server, rtmpPort: Number(/rtmp=(\d+)/.exec(ready)?.[1]), httpPort: Number(/http=(\d+)/.exec(ready)?.[1]), stdout: () => out };
 }

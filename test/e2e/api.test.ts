@@ -4,14 +4,14 @@
  */
 /* eslint-disable @typescript-eslint/no-unsafe-member-access --
    answers are read as loose JSON here: ApiClient has already checked each against the OpenAPI schema. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServe } from '../live-server.js';
 import { ApiClient, ResponseChecker } from '../../realtime/api/testing/openapi-check.js';
 
-const BIN = resolve(import.meta.dirname, '../../bin/dubd.js');
 
 interface Running {
   child: ChildProcess;
@@ -21,19 +21,8 @@ interface Running {
 
 async function serve(cfg: string): Promise<Running> {
   // No DATABASE_URL / REDIS_URL: the embedded database in the data dir, as `npm start` runs it.
-  const env = { ...process.env, DATABASE_URL: '', REDIS_URL: '' };
-  const child = spawn('node', [BIN, 'serve', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'], env });
-  let out = '';
-  let err = '';
-  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  const ready = await new Promise<string>((res, rej) => {
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (/dubd: ready/.test(out)) res(out);
-    });
-    child.once('exit', (code) => rej(new Error(`server exited ${code}: ${err.slice(-2000)}`)));
-  });
-  return { child, out: () => out, httpPort: Number(/http=(\d+)/.exec(ready)?.[1]) };
+  const r = await startServe(cfg, { env: { DATABASE_URL: '', REDIS_URL: '' } });
+  return { child: r.server, out: r.stdout, httpPort: r.httpPort };
 }
 
 async function stop(r: Running | undefined): Promise<number | null> {

@@ -5,11 +5,12 @@
  * transcript line is edited and the project composed again — and in the decoded dubbed track only that
  * line's stretch of audio changed.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServe } from '../live-server.js';
 import type { Sample } from '../../pipeline/media/sample.js';
 import { realRecording } from '../../projects/testing.js';
 import type { z } from 'zod';
@@ -22,7 +23,6 @@ interface Session {
 }
 import { decodeMono16k, probe, shareOfWords, SPANISH_WORDS } from '../media.js';
 
-const BIN = resolve(import.meta.dirname, '../../bin/dubd.js');
 
 interface Running {
   child: ChildProcess;
@@ -31,19 +31,9 @@ interface Running {
 }
 
 async function serve(cfg: string): Promise<Running> {
-  const env = { ...process.env, DATABASE_URL: '', REDIS_URL: '' };
-  const child = spawn('node', [BIN, 'serve', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'], env });
-  let out = '';
-  let err = '';
-  child.stderr?.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
-  const ready = await new Promise<string>((res, rej) => {
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (/dubd: ready/.test(out)) res(out);
-    });
-    child.once('exit', (code) => rej(new Error(`server exited ${code}: ${err}`)));
-  });
-  return { child, out: () => out, httpPort: Number(/http=(\d+)/.exec(ready)?.[1]) };
+  // No DATABASE_URL / REDIS_URL: the embedded database in the data dir, as `npm start` runs it.
+  const r = await startServe(cfg, { env: { DATABASE_URL: '', REDIS_URL: '' } });
+  return { child: r.server, out: r.stdout, httpPort: r.httpPort };
 }
 
 /** RMS of a span. */

@@ -163,3 +163,20 @@ export class GrowingWindowStream implements AsrStream {
     this.lastWords = this.lastWords.filter((w) => w.startMs >= startMs);
   }
 }
+
+/** `inner` as a stream its provider keeps in `open` until it is finished or cancelled (close() cancels the rest). */
+export function trackedStream(inner: AsrStream, open: Set<AsrStream>): AsrStream {
+  const stream: AsrStream = {
+    accept: (samples) => inner.accept(samples),
+    finish: () => {
+      open.delete(stream);
+      return inner.finish();
+    },
+    cancel: () => {
+      open.delete(stream);
+      return inner.cancel();
+    },
+  };
+  open.add(stream);
+  return stream;
+}

@@ -9,7 +9,7 @@ import { DubdError, InvalidStateError } from '../../errors.js';
 import { encodeWav } from '../../audio/wav.js';
 import type { Word } from '../../frames.js';
 import type { AsrCapabilities, AsrHypothesis, AsrProvider, AsrStream, EngineInfo } from '../types.js';
-import { GrowingWindowStream } from './growing-window.js';
+import { GrowingWindowStream, trackedStream } from './growing-window.js';
 
 export interface OpenAiTranscribeOptions {
   baseUrl: string;
@@ -133,19 +133,7 @@ export class OpenAiTranscribeAsr implements AsrProvider {
       { sampleRate: SAMPLE_RATE, decodeIntervalMs: this.o.decodeIntervalMs, maxWindowMs: this.o.maxWindowMs, paceToAudio: true },
       'openai transcription stream',
     );
-    const stream: AsrStream = {
-      accept: (samples) => inner.accept(samples),
-      finish: () => {
-        this.open.delete(stream);
-        return inner.finish();
-      },
-      cancel: () => {
-        this.open.delete(stream);
-        return inner.cancel();
-      },
-    };
-    this.open.add(stream);
-    return stream;
+    return trackedStream(inner, this.open);
   }
 
   async transcribe(samples: Float32Array, opts: { language: string }): Promise<AsrHypothesis> {

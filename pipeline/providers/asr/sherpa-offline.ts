@@ -6,7 +6,7 @@
 import type { Device, InferenceHost, Priority } from '../../../gpu/host.js';
 import { DubdError, InvalidStateError } from '../../errors.js';
 import type { AsrCapabilities, AsrHypothesis, AsrProvider, AsrStream, EngineInfo } from '../types.js';
-import { GrowingWindowStream } from './growing-window.js';
+import { GrowingWindowStream, trackedStream } from './growing-window.js';
 import { loadSherpa } from './sherpa-load.js';
 
 export type OfflineFamily = 'whisper' | 'moonshine' | 'sense-voice';
@@ -80,19 +80,7 @@ export class SherpaOfflineAsr implements AsrProvider {
     this.assertLanguage(opts.language);
     const name = `${this.info.id} stream ${this.nextStream++}`;
     const inner = new GrowingWindowStream((w) => this.decode(w), { sampleRate: SAMPLE_RATE, ...this.o }, name);
-    const stream: AsrStream = {
-      accept: (samples) => inner.accept(samples),
-      finish: () => {
-        this.open.delete(stream);
-        return inner.finish();
-      },
-      cancel: () => {
-        this.open.delete(stream);
-        return inner.cancel();
-      },
-    };
-    this.open.add(stream);
-    return stream;
+    return trackedStream(inner, this.open);
   }
 
   async transcribe(samples: Float32Array, opts: { language: string }): Promise<AsrHypothesis> {
