@@ -114,6 +114,33 @@ describe('runPipeline', () => {
     ).rejects.toThrow();
   });
 
+  it('an abort while a producer waits for room in a full channel ends the run with the caller’s reason', async () => {
+    const controller = new AbortController();
+    const clock = new VirtualClock();
+    async function* endless() {
+      for (;;) yield spans([[20, false]])[0];
+    }
+    const slow: Stage = async function* (input) {
+      for await (const f of input) {
+        await new Promise((r) => setTimeout(r, 20));
+        yield f;
+      }
+    };
+    const run = runPipeline({
+      source: endless(),
+      stages: [slow, slow],
+      sinks: [async (f) => { for await (const _ of f) void _; }],
+      clock,
+      settings: defaultConfig,
+      policy: 'block',
+      ingestCapacity: 1,
+      stageCapacity: 1,
+      signal: controller.signal,
+    });
+    setTimeout(() => controller.abort(new DubdError('ABORTED', 'stopped by the test')), 100);
+    await expect(run).rejects.toThrow('stopped by the test');
+  });
+
   it("a 'drop-oldest' ingest counts what a slow pipeline could not take", async () => {
     const clock = new VirtualClock();
     const slow: Stage = async function* (input) {

@@ -43,8 +43,6 @@ async function* withEos(source: AsyncIterable<AudioFrame>): AsyncGenerator<Frame
 
 export async function runPipeline(opts: RunPipelineOptions): Promise<PipelineMetrics> {
   const controller = new AbortController();
-  const onOuterAbort = (): void => controller.abort(opts.signal?.reason);
-  opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
   const metrics = opts.metrics ?? new PipelineMetrics();
   const ctx: StageContext = { signal: controller.signal, clock: opts.clock, log: opts.log ?? silentLogger, metrics, settings: opts.settings };
   const channels: Channel[] = [];
@@ -76,12 +74,20 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<PipelineMet
       for (const c of sinkChannels) c.fail(err);
     }
   })();
+  // Stopping must fail every channel, not only abort the signal: a pump blocked in push() on a full channel
+  // whose reader has already gone would otherwise wait for room forever.
+  const stop = (reason: unknown): void => {
+    controller.abort(reason);
+    for (const c of channels) c.fail(reason);
+  };
   let failure: unknown;
   const fail = (err: unknown): void => {
     if (failure === undefined) failure = err;
-    controller.abort(err);
-    for (const c of channels) c.fail(err);
+    stop(err);
   };
+  const onOuterAbort = (): void => stop(opts.signal?.reason ?? new DubdError('ABORTED', 'aborted'));
+  if (opts.signal?.aborted) onOuterAbort();
+  else opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
   const sinks = opts.sinks.map((sink, i) => sink(sinkChannels[i], ctx).catch(fail));
   try {
     await Promise.all([...sinks, tee, ...pumps]);
@@ -89,7 +95,7 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<PipelineMet
     opts.signal?.removeEventListener('abort', onOuterAbort);
     for (const c of channels) c.close();
   }
+  if (opts.signal?.aborted) throw opts.signal.reason instanceof DubdError ? opts.signal.reason : new DubdError('ABORTED', 'aborted');
   if (failure !== undefined) throw toError(failure);
-  if (opts.signal?.aborted) throw new DubdError('ABORTED', 'aborted');
   return metrics;
 }
