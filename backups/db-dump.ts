@@ -7,8 +7,8 @@
  * `#table {"name","columns"}`, its rows as row_to_json text, and `#end {"name","rows"}`. Tables come in
  * foreign-key order, so rows insert without deferring constraints. The dump is read in one REPEATABLE
  * READ transaction (a consistent snapshot) and written to a file, so the transaction lasts only as long as
- * reading takes. Left out: schema_migrations (the header records the version) and backups (its rows
- * describe files that outlive any restore).
+ * reading takes. Left out: schema_migrations (the header records the version), backups (its rows
+ * describe files that outlive any restore) and instance_facts (they describe this installation's disks).
  */
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
@@ -16,7 +16,7 @@ import { chmod } from 'node:fs/promises';
 import type { Db, Sql, Tx } from '../store/db.js';
 import { mapDbError, storeError } from '../store/errors.js';
 
-export const EXCLUDED_TABLES: readonly string[] = ['schema_migrations', 'backups'];
+export const EXCLUDED_TABLES: readonly string[] = ['schema_migrations', 'backups', 'instance_facts'];
 const BATCH_ROWS = 1000;
 const BATCH_BYTES = 4 << 20;
 

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackupConfig } from '../config/backup.js';
+import { STORAGE_MARK } from '../projects/storage-identity.js';
 import { makeExcluder, type Excluder } from './walk.js';
 
 export interface BackupPaths {
@@ -21,7 +22,7 @@ export interface BackupPaths {
 export const SOURCE_EXCLUDED_NAMES = ['node_modules', '.git', 'dist', 'build', '.svelte-kit', 'coverage', '.cache', '.turbo', '.vite'];
 /** Generated output and local data the repository ignores (.gitignore), not written by hand. */
 export const SOURCE_EXCLUDED_PATHS = ['benchmarks/out', 'test-artifacts', 'tmp', '.dubd'];
-export const PROJECTS_EXCLUDED_NAMES = ['node_modules'];
+export const PROJECTS_EXCLUDED_NAMES = ['node_modules', STORAGE_MARK];
 
 /** The folder holding dubd's package.json, found from this file (works from the sources and from dist/). */
 export function findSourceRoot(from: string = dirname(fileURLToPath(import.meta.url))): string {

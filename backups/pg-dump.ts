@@ -20,7 +20,7 @@ export async function runPgDump(databaseUrl: string, file: string, mode: number,
   url.password = '';
   const fh = await open(file, 'wx', mode);
   await fh.chmod(mode).finally(() => fh.close());
-  const args = ['--format=plain', '--no-owner', '--no-privileges', '--exclude-table-data=backups', `--file=${file}`, `--dbname=${url.toString()}`];
+  const args = ['--format=plain', '--no-owner', '--no-privileges', '--exclude-table-data=backups', '--exclude-table-data=instance_facts', `--file=${file}`, `--dbname=${url.toString()}`];
   return new Promise<PgDumpResult>((resolve) => {
     let stderr = '';
     const child = spawn('pg_dump', args, {

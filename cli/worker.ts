@@ -69,6 +69,7 @@ export async function workerCommand(args: string[], io: CliIo): Promise<number> 
       workers: true,
       concurrency,
       recover: true,
+      storage: 'verify',
       log,
       workerName: name,
       onEvent: (e) => {

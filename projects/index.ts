@@ -14,6 +14,7 @@ import { openEventBus, type ProjectEventBus } from './events.js';
 import { openStageQueue, type ConsumerOptions, type StageQueue } from './queue.js';
 import { lazyEngines, type Engines } from './runner.js';
 import { StageScheduler } from './scheduler.js';
+import { claimProjectStorage, verifyProjectStorage } from './storage-identity.js';
 import { ProjectService } from './service.js';
 import type { ProjectEvent } from './types.js';
 import { ProjectWorkers } from './workers.js';
@@ -37,6 +38,11 @@ export interface OpenProjectsOptions {
   recover?: boolean;
   log?: Logger;
   workerName?: string;
+  /**
+   * 'claim' (the server): mark the projects folder as the installation's storage. 'verify' (`dubd worker`):
+   * refuse to start unless this machine sees that same folder.
+   */
+  storage?: 'claim' | 'verify';
   onEvent?: (e: ProjectEvent) => void;
 }
 
@@ -53,6 +59,8 @@ export interface Projects {
 export async function openProjects(o: OpenProjectsOptions): Promise<Projects> {
   const log = o.log ?? silentLogger;
   const pcfg = o.pcfg ?? projectsConfigOf(o.cfg);
+  if (o.storage === 'verify') await verifyProjectStorage(o.store.sql, o.cfg.dataDir);
+  else await claimProjectStorage(o.store.sql, o.cfg.dataDir);
   const { redisUrl, redisKeyPrefix } = o.cfg.store;
   const queue = await openStageQueue({ redisUrl, keyPrefix: redisKeyPrefix, lockDurationMs: pcfg.lockDurationMs, stalledIntervalMs: pcfg.stalledIntervalMs, log });
   let bus: ProjectEventBus | undefined;

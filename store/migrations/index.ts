@@ -4,6 +4,7 @@
  */
 import * as m001 from './001_initial.js';
 import * as m002 from './002_backups.js';
+import * as m003 from './003_instance.js';
 
 export interface Migration {
   readonly version: number;
@@ -12,6 +13,6 @@ export interface Migration {
   readonly up: string;
 }
 
-export const migrations: readonly Migration[] = [m001, m002];
+export const migrations: readonly Migration[] = [m001, m002, m003];
 
 export const latestVersion: number = migrations[migrations.length - 1]?.version ?? 0;

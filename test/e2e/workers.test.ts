@@ -2,7 +2,7 @@
  * End to end, scale-out: two real `dubd worker` processes share the real PostgreSQL and Redis with this
  * process (which plays the API: it creates and processes projects through the service). A project's
  * jobs spread over both workers; a worker SIGKILLed mid-job has its job retried by the other, and the
- * project finishes with no duplicate rows.
+ * project finishes with no duplicate rows. A worker that does not see the server's project folder is refused.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -163,6 +163,24 @@ describe('dubd worker ×2 on the real PostgreSQL and Redis', () => {
     expect(counts).toMatchObject({ sources: 1, audio: 1, segs: done.summary.segments, idx: done.summary.segments, trs: done.summary.segments, syns: done.summary.segments });
     expect(counts.segs).toBeGreaterThanOrEqual(2);
     expect(await listAudit(store.sql, { targetId: p.id, action: 'segments.upsert' })).toHaveLength(1);
+  });
+
+  it("a worker that does not see the server's project folder is refused at start, saying what to do", async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'dubd-worker-elsewhere-'));
+    try {
+      const file = join(elsewhere, 'dubd.json');
+      writeFileSync(file, JSON.stringify({ dataDir: elsewhere, logLevel: 'warn', store: { databaseUrl: b.databaseUrl(), redisUrl: TEST_REDIS_URL, redisKeyPrefix: prefix } }));
+      const refused = await startWorker(file).then(
+        (w) => { w.proc.kill('SIGKILL'); return 'started'; },
+        (err: Error) => err.message,
+      );
+      expect(refused).toContain('(1)');
+      expect(refused).toContain(`project folder ${join(elsewhere, 'projects')} is not the server's`);
+      expect(refused).toContain('[INVALID_CONFIG]');
+      expect(refused).not.toMatch(/\n\s+at /); // one line, no stack trace
+    } finally {
+      await rm(elsewhere, { recursive: true, force: true });
+    }
   });
 
   it('SIGTERM stops a worker cleanly', async () => {
