@@ -39,7 +39,10 @@ const providerList = z.preprocess(
 
 export const asrSchema = z.object({
   provider: providerId.default('pocketsphinx'),
-  /** Tried in order when the provider (or a fallback before it) fails to load. */
+  /**
+   * Tried in order when the provider (or a fallback before it) fails to load; those that load also take
+   * over an utterance when the engine before them fails while running.
+   */
   fallback: providerList.default([]),
   language: languageCode.default('en'),
   pocketsphinx: z

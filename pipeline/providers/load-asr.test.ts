@@ -66,6 +66,19 @@ describe('loadAsr', () => {
     }
   });
 
+  it('keeps every fallback that loads behind the provider, for failures at run time (local server speaking the OpenAI wire format)', async () => {
+    const srv = await TranscriptionWireServer.start(() => ({ status: 200, body: { text: 'hi', words: [] } }));
+    const { log } = capture();
+    const asr = await loadAsr(config({ provider: 'openai', fallback: ['sherpa-moonshine', 'pocketsphinx'], openai: { baseUrl: srv.baseUrl, apiKeyEnv: 'K', model: 'm' } }), { log, env: { K: 'k' } });
+    try {
+      expect(asr.info.id).toBe('openai>pocketsphinx');
+      expect((await asr.transcribe(new Float32Array(16_000).fill(0.1), { language: 'en' })).text).toBe('hi');
+    } finally {
+      await asr.close();
+      await srv.close();
+    }
+  });
+
   it('names every provider’s reason when none loads', async () => {
     const { log } = capture();
     const err = await failure(loadAsr(config({ provider: 'sherpa-moonshine', fallback: ['sherpa-sense-voice'] }), { log }));

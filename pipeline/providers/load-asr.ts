@@ -1,6 +1,7 @@
 /**
  * Builds the ASR provider the config selects. When it fails to load (no model pulled, server down, ...) the
  * reason is logged and the next of `asr.fallback` is tried; the error names every provider's reason.
+ * Fallbacks that load stay loaded behind the first, for failures at run time (asr/fallback.ts).
  */
 import type { DubdConfig } from '../../config/schema.js';
 import type { AsrProviderId } from '../../config/asr.js';
@@ -12,6 +13,7 @@ import { PocketSphinxAsr } from './asr-pocketsphinx.js';
 import { SherpaOfflineAsr } from './asr/sherpa-offline.js';
 import { SherpaOnlineAsr } from './asr/sherpa-online.js';
 import { OpenAiTranscribeAsr } from './asr/openai-transcribe.js';
+import { FallbackAsr } from './asr/fallback.js';
 
 /** Where a sherpa provider's model is: its modelDir, or its modelId's folder in the registry. */
 export function sherpaModelDir(cfg: DubdConfig, model: { modelDir: string; modelId: string }, section: string): { dir: string; hint: string } {
@@ -79,18 +81,30 @@ export async function loadAsr(cfg: DubdConfig, opts: { log?: Logger; env?: NodeJ
   const log = opts.log ?? (defaultLog ??= createLogger(cfg.logLevel));
   const chain = asrChain(cfg);
   const failures: { id: AsrProviderId; err: unknown }[] = [];
-  for (const [i, id] of chain.entries()) {
-    try {
-      const asr = await loadOneAsr(id, cfg, opts.env);
-      if (i > 0) log.warn({ provider: id, instead: chain[0] }, 'asr fallback provider loaded');
-      return asr;
-    } catch (err) {
-      if (isAbortError(err)) throw err;
-      failures.push({ id, err });
-      const next = chain[i + 1];
-      // The last one's failure is the error thrown below: said once, not twice.
-      if (next) log.warn({ provider: id, code: errorCode(err), err: userMessage(err), next }, 'asr provider failed to load');
+  const loaded: AsrProvider[] = [];
+  try {
+    for (const [i, id] of chain.entries()) {
+      try {
+        const asr = await loadOneAsr(id, cfg, opts.env);
+        if (loaded.length === 0 && i > 0) log.warn({ provider: id, instead: chain[0] }, 'asr fallback provider loaded');
+        loaded.push(asr);
+      } catch (err) {
+        if (isAbortError(err)) throw err;
+        failures.push({ id, err });
+        const next = chain[i + 1];
+        // The last one's failure is the error thrown below: said once, not twice.
+        if (loaded.length > 0) log.warn({ provider: id, code: errorCode(err), err: userMessage(err) }, 'asr fallback provider unavailable');
+        else if (next) log.warn({ provider: id, code: errorCode(err), err: userMessage(err), next }, 'asr provider failed to load');
+      }
     }
+  } catch (err) {
+    await Promise.allSettled(loaded.map((a) => a.close()));
+    throw err;
+  }
+  if (loaded.length === 1) return loaded[0];
+  if (loaded.length > 1) {
+    // The fallbacks stay loaded: an engine that fails mid-stream hands its utterance over (asr/fallback.ts).
+    return new FallbackAsr(loaded, { onFallback: (e) => log.warn(e, 'asr engine failed; the utterance goes on with the next') });
   }
   if (failures.length === 1) throw failures[0].err;
   const why = failures.map((f) => `${f.id}: ${userMessage(f.err)}`).join('; ');
