@@ -60,18 +60,28 @@ http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000;
   return { port, proc };
 }
 
-/** A wrk Lua script: each request alternates playlist and newest segment, like a player. */
-async function wrkScript(dir: string, segment: string, delayMs = 0): Promise<string> {
-  const path = join(dir, delayMs ? `viewer-${delayMs}.lua` : 'viewer.lua');
-  // With a delay each connection is a viewer that waits between requests (what a player does), so the
-  // latency is measured below saturation: the p99 a viewer sees at that many viewers.
-  const delay = delayMs ? `delay = function()\n  return ${delayMs}\nend\n` : '';
+/** wrk's threads (each runs its share of the connections). */
+const WRK_THREADS = 2;
+
+/**
+ * A wrk Lua script: each request alternates playlist and newest segment, like a player. With a delay each
+ * connection is a viewer that waits between requests, so latency is measured below saturation: the p99 a
+ * viewer sees at that many viewers. Viewers arrive over the first interval (each thread's first
+ * `perThread` requests wait a random part of it) and wait 0.8–1.2 × the delay between requests, so they do
+ * not all ask in the same millisecond — real players never start in lockstep.
+ */
+async function wrkScript(dir: string, segment: string, delayMs = 0, connections = 0): Promise<string> {
+  const path = join(dir, delayMs ? `viewer-${delayMs}-${connections}.lua` : 'viewer.lua');
+  const perThread = Math.ceil(connections / WRK_THREADS);
+  const delay = delayMs
+    ? `local started = 0\ndelay = function()\n  started = started + 1\n  if started <= ${perThread} then return math.random(0, ${2 * delayMs}) end\n  return math.random(${Math.round(delayMs * 0.8)}, ${Math.round(delayMs * 1.2)})\nend\n`
+    : '';
   await writeFile(path, `local n = 0\nrequest = function()\n  n = n + 1\n  if n % 2 == 0 then return wrk.format("GET", "/live/bench/audio_es/${segment}") end\n  return wrk.format("GET", "/live/bench/audio_es/index.m3u8")\nend\n${delay}`);
   return path;
 }
 
 async function wrk(url: string, script: string, connections: number, seconds: number): Promise<Omit<FanoutRow, 'server' | 'viewers' | 'mode'>> {
-  const { stdout } = await execFileAsync('wrk', ['-t2', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, url], { maxBuffer: 1 << 20 }).catch((err: unknown) => {
+  const { stdout } = await execFileAsync('wrk', [`-t${WRK_THREADS}`, `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, url], { maxBuffer: 1 << 20 }).catch((err: unknown) => {
     throw (err as NodeJS.ErrnoException).code === 'ENOENT' ? new DubdError('ENGINE_MISSING', 'wrk not found (apt-get install wrk)') : err;
   });
   const ms = (v: string | undefined): number => {
@@ -125,7 +135,7 @@ export async function fanoutBenchmark(opts: { dir: string; connections: number[]
       }
     }
     for (const p of opts.paced ?? []) {
-      const paced = await wrkScript(opts.dir, segment, p.delayMs);
+      const paced = await wrkScript(opts.dir, segment, p.delayMs, p.connections);
       for (const [server, port] of [['dubd (uWS)', http.port], ['nginx 1.22', nginx.port]] as const) {
         log(`fanout: ${server}, ${p.connections} viewers, one request per ${p.delayMs} ms each`);
         const r = await wrk(`http://127.0.0.1:${port}`, paced, p.connections, opts.seconds);

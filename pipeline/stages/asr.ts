@@ -8,6 +8,7 @@ import type { AsrHypothesis, AsrProvider, AsrStream } from '../providers/types.j
 import type { AsrConfig } from '../../config/schema.js';
 import { LocalAgreement, wordsText } from './stability.js';
 import { DubdError } from '../errors.js';
+import { concatSamples } from '../audio/samples.js';
 
 export function asrStage(provider: AsrProvider, cfg: AsrConfig): Stage<Frame, Frame> {
   return async function* asr(input, ctx) {
@@ -55,7 +56,7 @@ export function asrStage(provider: AsrProvider, cfg: AsrConfig): Stage<Frame, Fr
     let lastHyp: AsrHypothesis | undefined;
     const feed = async (): Promise<TranscriptFrame | undefined> => {
       if (!stream || pendingLen === 0) return undefined;
-      const chunk = concat(pending, pendingLen);
+      const chunk = concatSamples(pending, pendingLen);
       pending = [];
       pendingLen = 0;
       const s = stream;
@@ -127,13 +128,3 @@ export function asrStage(provider: AsrProvider, cfg: AsrConfig): Stage<Frame, Fr
   };
 }
 
-function concat(parts: Float32Array[], length: number): Float32Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Float32Array(length);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}

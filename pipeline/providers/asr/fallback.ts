@@ -9,6 +9,7 @@
  */
 import { DubdError, InvalidStateError, isAbortError, userMessage } from '../../errors.js';
 import type { AsrCapabilities, AsrHypothesis, AsrProvider, AsrStream, EngineInfo } from '../types.js';
+import { concatSamples } from '../../audio/samples.js';
 
 export interface FallbackAsrOptions {
   /** How long a failed entry is skipped before it is tried again. */
@@ -159,7 +160,7 @@ class FallbackStream implements AsrStream {
     for (;;) {
       try {
         let hyp: AsrHypothesis | undefined;
-        if (replay && this.keptSamples > 0) hyp = await this.stream.accept(concat(this.kept, this.keptSamples));
+        if (replay && this.keptSamples > 0) hyp = await this.stream.accept(concatSamples(this.kept, this.keptSamples));
         else if (op === 'accept') hyp = await this.stream.accept(samples ?? new Float32Array(0));
         return op === 'finish' ? await this.stream.finish() : (hyp ?? { text: '', words: [] });
       } catch (err) {
@@ -188,12 +189,3 @@ class FallbackStream implements AsrStream {
   }
 }
 
-function concat(parts: Float32Array[], total: number): Float32Array {
-  const out = new Float32Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}

@@ -11,6 +11,7 @@ import { DubdError } from '../../errors.js';
 import type { AsrHypothesis } from '../types.js';
 import { resultToHypothesis } from './sherpa-result.js';
 import type { OfflineRecognizer, OnlineRecognizer, OnlineStream, RecognizerConfig, SherpaAsrModule } from './sherpa-types.js';
+import { concatSamples } from '../../audio/samples.js';
 
 const require = createRequire(import.meta.url);
 const SAMPLE_RATE = 16_000;
@@ -49,18 +50,9 @@ function stream(id: string): Stream {
   return s;
 }
 
-function concat(chunks: Float32Array[], length: number): Float32Array {
-  const out = new Float32Array(length);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
-}
 
 function onlineResult(rec: OnlineRecognizer, s: Stream): AsrHypothesis {
-  return resultToHypothesis(rec.getResult(s.stream), { length: s.samples, read: () => concat(s.chunks, s.samples) }, SAMPLE_RATE);
+  return resultToHypothesis(rec.getResult(s.stream), { length: s.samples, read: () => concatSamples(s.chunks, s.samples) }, SAMPLE_RATE);
 }
 
 function decodeReady(rec: OnlineRecognizer, st: OnlineStream): void {
