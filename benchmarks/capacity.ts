@@ -11,6 +11,7 @@ import { defaultConfig, type DubdConfig } from '../config/schema.js';
 import { silentLogger } from '../config/logger.js';
 import { DubdServer } from '../realtime/server.js';
 import { realSpeechVideo } from './corpus.js';
+import { benchmarkAuth } from './server-token.js';
 
 export interface CapacityRow {
   sessions: number;
@@ -34,12 +35,16 @@ export async function capacityBenchmark(opts: { dir: string; maxSessions: number
     const streams = Array.from({ length: n }, (_, i) => ({ name: `s${i}`, key: `capacity-key-${i}-0123456789`, to: ['es'] }));
     const cfg: DubdConfig = { ...base, dataDir, live: { ...base.live, host: '127.0.0.1', rtmpPort: 0, httpPort: 0, streams } };
     const server = await DubdServer.start(cfg, silentLogger);
+    const headers = await benchmarkAuth(server).catch(async (err: unknown) => {
+      await server.close();
+      throw err;
+    });
     log(`capacity: ${n} session(s)`);
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const last = new Map<string, SessionStatus>();
     const poll = setInterval(() => {
-      void fetch(`http://127.0.0.1:${server.httpPort}/api/status`)
+      void fetch(`http://127.0.0.1:${server.httpPort}/api/status`, { headers })
         .then((r) => r.json() as Promise<{ sessions: (SessionStatus & { name: string })[] }>)
         .then((s) => s.sessions.forEach((x) => last.set(x.name, x)))
         .catch(() => undefined);

@@ -16,6 +16,7 @@ import { DubdServer } from '../realtime/server.js';
 import type { LiveEvent } from '../realtime/events.js';
 import { summarize, type LagSummary } from '../pipeline/outputs/report.js';
 import { realSpeechVideo } from './corpus.js';
+import { benchmarkAuth } from './server-token.js';
 
 const KEY = 'benchmark-key-0123456789';
 
@@ -41,6 +42,10 @@ export async function glassBenchmark(opts: { dir: string; durationS?: number; cf
   const base = opts.cfg ?? defaultConfig;
   const cfg: DubdConfig = { ...base, dataDir, live: { ...base.live, host: '127.0.0.1', rtmpPort: 0, httpPort: 0, hlsListSize: 600, streams: [{ name: 'bench', key: KEY, to: ['es'] }] } };
   const server = await DubdServer.start(cfg, silentLogger);
+  const headers = await benchmarkAuth(server).catch(async (err: unknown) => {
+    await server.close();
+    throw err;
+  });
   const events: { at: number; e: LiveEvent }[] = [];
   const segments = new Map<number, Segment>();
   let publishAt = 0;
@@ -72,7 +77,7 @@ export async function glassBenchmark(opts: { dir: string; durationS?: number; cf
       if (text) {
         parsePlaylist(text, segments, performance.now());
         if (!ws) {
-          ws = new WebSocket(`ws://127.0.0.1:${server.httpPort}/live/bench/events`);
+          ws = new WebSocket(`ws://127.0.0.1:${server.httpPort}/live/bench/events`, { headers });
           ws.on('message', (m: Buffer) => events.push({ at: performance.now(), e: JSON.parse(m.toString()) as LiveEvent }));
           ws.on('error', () => undefined);
         }
@@ -80,7 +85,7 @@ export async function glassBenchmark(opts: { dir: string; durationS?: number; cf
       if (performance.now() - statusAt > 1000) {
         statusAt = performance.now();
         // Kept while live: an ended session leaves /api/status.
-        const st = (await (await fetch(`http://127.0.0.1:${server.httpPort}/api/status`)).json().catch(() => ({}))) as typeof status;
+        const st = (await (await fetch(`http://127.0.0.1:${server.httpPort}/api/status`, { headers })).json().catch(() => ({}))) as typeof status;
         if (st.sessions?.[0]) status = st;
       }
       if (ended && text.includes('#EXT-X-ENDLIST')) break;

@@ -10,6 +10,7 @@ import { defaultConfig, type DubdConfig } from '../config/schema.js';
 import { silentLogger } from '../config/logger.js';
 import { DubdServer } from '../realtime/server.js';
 import { realSpeechVideo } from './corpus.js';
+import { benchmarkAuth } from './server-token.js';
 
 export interface SoakSample {
   minute: number;
@@ -49,6 +50,10 @@ export async function soakBenchmark(opts: { dir: string; minutes: number; cfg?: 
   const key = 'soak-key-0123456789';
   const cfg: DubdConfig = { ...base, dataDir, live: { ...base.live, host: '127.0.0.1', rtmpPort: 0, httpPort: 0, streams: [{ name: 'soak', key, to: ['es'] }] } };
   const server = await DubdServer.start(cfg, silentLogger);
+  const headers = await benchmarkAuth(server).catch(async (err: unknown) => {
+    await server.close();
+    throw err;
+  });
   const samples: SoakSample[] = [];
   const t0 = performance.now();
   let status: { counters?: Record<string, number>; stages?: Record<string, { calls: number }> } = {};
@@ -57,7 +62,7 @@ export async function soakBenchmark(opts: { dir: string; minutes: number; cfg?: 
     const minute = Math.round(((performance.now() - t0) / 60_000) * 10) / 10;
     samples.push({ minute, rssMb: mb(m.rss), heapMb: mb(m.heapUsed), externalMb: mb(m.external) });
     log(`soak: ${minute} min rss ${mb(m.rss)} MB heap ${mb(m.heapUsed)} MB`);
-    void fetch(`http://127.0.0.1:${server.httpPort}/api/status`)
+    void fetch(`http://127.0.0.1:${server.httpPort}/api/status`, { headers })
       .then((r) => r.json() as Promise<{ sessions: (typeof status)[] }>)
       .then((s) => (status = s.sessions[0] ?? status))
       .catch(() => undefined);

@@ -9,6 +9,7 @@ import { mkdir, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { DubdError } from '../pipeline/errors.js';
@@ -105,7 +106,7 @@ async function download(file: DownloadFile, finalPath: string, counter: Counter,
     },
   });
   try {
-    await pipeline(Readable.fromWeb(res.body), meter, createWriteStream(partial), { signal });
+    await pipeline(Readable.fromWeb(res.body as NodeReadableStream<Uint8Array>), meter, createWriteStream(partial), { signal });
     // A server that closes early without chunked framing looks like a clean end: check the length it promised.
     if (Number.isFinite(length) && received !== length) throw new Error(`connection closed after ${received} of ${length} bytes`);
   } catch (err) {

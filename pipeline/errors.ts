@@ -21,6 +21,8 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'CONFLICT'
   | 'NOT_FOUND'
+  /** Asked for something a later stage makes (a project's waveform before its source is processed). */
+  | 'NOT_READY'
   | 'MODEL_INVALID'
   | 'STORE_UNAVAILABLE'
   | 'SCHEMA_TOO_NEW'

@@ -22,6 +22,7 @@ import { mergeWithNext, splitSegment, type SplitInput } from '../store/repos/pro
 import type { ProjectSummary } from '../store/repos/project-state.js';
 import { createProject, deleteProject, getProject, listProjects, updateProject, type Project } from '../store/repos/projects.js';
 import { editSegment, getSegment, listSegments, type Segment } from '../store/repos/segments.js';
+import { getSynthesis, listSyntheses, type Synthesis } from '../store/repos/syntheses.js';
 import { listTranslations, reviewTranslation, type Translation } from '../store/repos/translations.js';
 import type { ProjectStatus, TranslationStatus } from '../store/vocab.js';
 import type { ProjectsConfig } from './config.js';
@@ -32,6 +33,7 @@ import { importRoots, type SourceSettings } from './runners/source.js';
 import type { StageScheduler } from './scheduler.js';
 import { projectProgress } from './status.js';
 import { PRIORITY, type ProcessingStatus } from './types.js';
+import { projectWaveform, type Waveform } from './waveform.js';
 
 export interface NewProjectInput {
   name: string;
@@ -64,6 +66,9 @@ export interface OutputFile {
   updatedAt: Date;
 }
 
+/** A translation with the line's current synthesis (possibly of an older revision of it), or null. */
+export type TranslationWithSynthesis<T extends Translation = Translation & { idx: number }> = T & { synthesis: Synthesis | null };
+
 export interface ProjectServiceOptions {
   sql: Sql;
   cfg: DubdConfig;
@@ -79,6 +84,8 @@ const CONTENT_TYPES: Record<string, string> = {
 
 export class ProjectService {
   private closed = false;
+  /** Waveforms being computed, by project and points: asked again meanwhile, the same work is awaited. */
+  private readonly waveforms = new Map<string, Promise<Waveform>>();
 
   constructor(private readonly o: ProjectServiceOptions) {}
 
@@ -198,10 +205,38 @@ export class ProjectService {
     return s;
   }
 
-  async translations(id: string, lang?: string): Promise<(Translation & { idx: number })[]> {
+  async translations(id: string, lang?: string): Promise<TranslationWithSynthesis[]> {
     const p = await this.project(id);
     if (lang !== undefined && !p.targetLanguages.includes(lang)) throw new DubdError('INVALID_ARGUMENT', `'${lang.slice(0, 20)}' is not a target language of this project`);
-    return listTranslations(this.sql, id, lang);
+    const [translations, syntheses] = await Promise.all([listTranslations(this.sql, id, lang), listSyntheses(this.sql, id, lang)]);
+    const byLine = new Map(syntheses.map((y) => [`${y.segmentId}/${y.lang}`, y]));
+    return translations.map((t) => ({ ...t, synthesis: byLine.get(`${t.segmentId}/${t.lang}`) ?? null }));
+  }
+
+  /** The synthesised audio of a translation's line: its absolute path (404 while the line has none). */
+  async translationAudio(id: string): Promise<{ path: string; synthesis: Synthesis }> {
+    const t = await this.translation(id);
+    const synthesis = await getSynthesis(this.sql, t.segmentId, t.lang);
+    if (!synthesis) throw new DubdError('NOT_FOUND', `translation '${id.slice(0, 80)}' has no synthesised audio yet`);
+    return { path: this.paths(t.projectId).abs(synthesis.path), synthesis };
+  }
+
+  /**
+   * Peaks of the project's source audio in `points` buckets (computed once per points value, then read
+   * from the project's folder). NOT_READY until the `process` stage has written the analysis audio.
+   */
+  async waveform(id: string, points: number): Promise<Waveform> {
+    await this.project(id);
+    const paths = this.paths(id);
+    const analysis = (await listMediaFiles(this.sql, id, 'audio')).find((m) => m.path === paths.analysisRel);
+    if (!analysis) throw new DubdError('NOT_READY', 'the source is not processed yet: the waveform comes once the process stage is done');
+    const key = `${id}/${points}`;
+    let running = this.waveforms.get(key);
+    if (!running) {
+      running = projectWaveform(paths, points).finally(() => this.waveforms.delete(key));
+      this.waveforms.set(key, running);
+    }
+    return running;
   }
 
   async translation(id: string): Promise<TranslationRow> {
@@ -211,12 +246,12 @@ export class ProjectService {
   }
 
   /** A reviewer's translation: new text is spoken again (that line only); a status alone changes no audio. */
-  async editTranslation(actor: Actor, id: string, patch: { text?: string; status?: TranslationStatus; expectedRevision?: number }): Promise<TranslationRow> {
+  async editTranslation(actor: Actor, id: string, patch: { text?: string; status?: TranslationStatus; expectedRevision?: number }): Promise<TranslationWithSynthesis<TranslationRow>> {
     const before = await this.translation(id);
     await reviewTranslation(this.sql, actor, id, { text: patch.text, status: patch.status }, { expectedRevision: patch.expectedRevision });
     const after = await this.translation(id);
     if (after.revision !== before.revision) await this.afterEdit(actor, after.projectId);
-    return after;
+    return { ...after, synthesis: (await getSynthesis(this.sql, after.segmentId, after.lang)) ?? null };
   }
 
   /** Speaks one line again now, ahead of batch work. Asked twice while it runs, it runs once. */

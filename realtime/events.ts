@@ -1,6 +1,8 @@
 /**
  * A live session's event feed: what the pipeline produces, as small JSON events for the studio and any
- * WebSocket client. Audio never goes in; each event is serialised once for all subscribers.
+ * WebSocket client. Audio never goes in; each event is serialised once for all subscribers. The feed
+ * keeps the session's recent history (transcripts, translations, states) so a page opened mid-session
+ * starts with what was said, not with silence.
  */
 import type { Frame } from '../pipeline/frames.js';
 
@@ -17,8 +19,42 @@ export type LiveEvent =
 
 export type Subscriber = (json: string) => void;
 
+/** How many past events a feed keeps for late subscribers. */
+export const RECENT_EVENTS = 200;
+
+/** The event types worth replaying: what was said and translated, and the session's state. */
+const KEPT: ReadonlySet<LiveEvent['type']> = new Set(['transcript', 'translation', 'state']);
+
+/**
+ * The last `capacity` kept events as JSON. A transcript supersedes the earlier revisions of its segment
+ * (the latest revision says all they said), so partials do not crowd out history.
+ */
+export class RecentEvents {
+  private items: { json: string; segmentId?: string }[] = [];
+
+  constructor(readonly capacity = RECENT_EVENTS) {}
+
+  push(event: LiveEvent, json: string): void {
+    if (!KEPT.has(event.type)) return;
+    const segmentId = event.type === 'transcript' ? event.segmentId : undefined;
+    if (segmentId !== undefined) this.items = this.items.filter((i) => i.segmentId !== segmentId);
+    this.items.push({ json, segmentId });
+    if (this.items.length > this.capacity) this.items.splice(0, this.items.length - this.capacity);
+  }
+
+  /** Oldest first. */
+  list(): string[] {
+    return this.items.map((i) => i.json);
+  }
+
+  clear(): void {
+    this.items = [];
+  }
+}
+
 export class EventFeed {
   private readonly subscribers = new Set<Subscriber>();
+  private readonly recentEvents = new RecentEvents();
 
   constructor(private readonly now: () => number) {}
 
@@ -31,9 +67,16 @@ export class EventFeed {
     return () => this.subscribers.delete(s);
   }
 
+  /** The recent transcript/translation/state events as JSON, oldest first: what a new subscriber is sent first. */
+  recent(): string[] {
+    return this.recentEvents.list();
+  }
+
   publish(event: LiveEvent): void {
-    if (this.subscribers.size === 0) return;
+    const kept = KEPT.has(event.type);
+    if (this.subscribers.size === 0 && !kept) return;
     const json = JSON.stringify(event);
+    if (kept) this.recentEvents.push(event, json);
     for (const s of this.subscribers) s(json);
   }
 

@@ -11,6 +11,10 @@ import { WhipIngest } from '../ingest/whip.js';
 import { silentLogger } from '../config/logger.js';
 import WebSocket from 'ws';
 import { DubdError } from '../pipeline/errors.js';
+import type { Principal } from '../store/auth/authenticate.js';
+
+const TOKEN = 'stand-in-session-token';
+const auth = { authorization: `Bearer ${TOKEN}` };
 
 describe('resolveLiveFile', () => {
   it('maps /live/<name>/<file> inside the live folder and refuses anything that leaves it', () => {
@@ -50,8 +54,12 @@ describe('HttpServer (real uWebSockets.js on port 0)', () => {
         },
         whip: { offer: (name, auth, sdp) => whip.offer(name, auth, sdp), delete: (id) => whip.delete(id) },
       },
-      // What the REST router does on mount: register its routes on the same app.
-      api: { mount: (app) => void app.get('/api/mounted', (res) => void res.cork(() => res.writeHeader('Content-Type', 'application/json').end('{"mounted":true}'))) },
+      // What the REST router does on mount: register its routes on the same app; and its credential check
+      // (the real one, over a real database, is exercised in realtime/api/event-sockets.test.ts).
+      api: {
+        mount: (app) => void app.get('/api/mounted', (res) => void res.cork(() => res.writeHeader('Content-Type', 'application/json').end('{"mounted":true}'))),
+        authorize: (authorization) => (authorization === `Bearer ${TOKEN}` ? Promise.resolve({} as Principal) : Promise.reject(new DubdError('UNAUTHENTICATED', 'authentication required'))),
+      },
     });
     base = `http://127.0.0.1:${server.port}`;
   });
@@ -80,7 +88,8 @@ describe('HttpServer (real uWebSockets.js on port 0)', () => {
 
   it('mounts the REST API beside the live routes; /api/status and the JSON 404 stay', async () => {
     expect(await (await fetch(`${base}/api/mounted`)).json()).toEqual({ mounted: true });
-    expect(await (await fetch(`${base}/api/status`)).json()).toEqual({ sessions: [] });
+    expect(await (await fetch(`${base}/api/status`, { headers: auth })).json()).toEqual({ sessions: [] });
+    expect((await fetch(`${base}/api/status`)).status).toBe(401);
     const unknown = await fetch(`${base}/api/nothing`);
     expect([unknown.status, ((await unknown.json()) as { code: string }).code]).toEqual([404, 'NOT_FOUND']);
   });
@@ -101,13 +110,13 @@ describe('HttpServer (real uWebSockets.js on port 0)', () => {
   });
 
   it('streams a session’s events over a WebSocket, and refuses unknown sessions', async () => {
-    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/live/show/events`);
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/live/show/events`, { headers: auth });
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     const got = new Promise<string>((resolve) => ws.once('message', (m: Buffer) => resolve(m.toString())));
     feed.publish({ type: 'state', state: 'live' });
     expect(JSON.parse(await got)).toEqual({ type: 'state', state: 'live' });
     ws.close();
-    const refused = new WebSocket(`ws://127.0.0.1:${server.port}/live/nope/events`);
+    const refused = new WebSocket(`ws://127.0.0.1:${server.port}/live/nope/events`, { headers: auth });
     await expect(new Promise((resolve, reject) => refused.once('open', resolve).once('error', reject))).rejects.toThrow(/404/);
   });
 

@@ -1,7 +1,8 @@
 /**
  * The HTTP + WebSocket face of the live server on uWebSockets.js: HLS files of live sessions, the event
  * feed per session, Prometheus metrics, a health check, and the REST API (mounted from realtime/api). Every path is resolved inside the live folder;
- * errors are JSON with a stable code.
+ * errors are JSON with a stable code. The event feed and /api/status need a login, checked by the REST
+ * router's own authorize(); without a mounted API they refuse everyone.
  */
 import { MAX_SDP_BYTES } from './sdp.js';
 import { existsSync } from 'node:fs';
@@ -9,6 +10,10 @@ import { extname, join, normalize, sep } from 'node:path';
 import uWS from 'uWebSockets.js';
 import type { Logger } from 'pino';
 import { DubdError, errorCode, userMessage, type ErrorCode } from '../pipeline/errors.js';
+import type { Principal } from '../store/auth/authenticate.js';
+import type { Action } from '../store/auth/roles.js';
+import { errorResponse } from './api/errors.js';
+import { upgradeWhenAdmitted, type Authorize } from './api/ws-upgrade.js';
 import type { EventFeed } from './events.js';
 import type { LiveMetrics } from './metrics.js';
 import { FileCache } from './file-cache.js';
@@ -41,15 +46,16 @@ export interface HttpRoutes {
   };
 }
 
-/** What HttpServer needs of the REST router: it registers its routes on the app. */
+/** What HttpServer needs of the REST router: it registers its routes on the app, and checks credentials for the live routes. */
 export interface ApiMount {
   mount(app: uWS.TemplatedApp): void;
+  authorize(authorization: string | undefined, permission: Action): Promise<Principal>;
 }
 
-const STATUS_OF: Partial<Record<ErrorCode, number>> = { INPUT_NOT_FOUND: 404, INVALID_ARGUMENT: 400, INVALID_STATE: 503, UNAUTHENTICATED: 401, FORBIDDEN: 403, CONFLICT: 409 };
+const STATUS_OF: Partial<Record<ErrorCode, number>> = { INPUT_NOT_FOUND: 404, NOT_FOUND: 404, INVALID_ARGUMENT: 400, INVALID_STATE: 503, UNAUTHENTICATED: 401, FORBIDDEN: 403, CONFLICT: 409 };
 
 interface WsData {
-  name: string;
+  feed: EventFeed;
   unsubscribe?: () => void;
 }
 
@@ -73,9 +79,24 @@ export class HttpServer {
     const app = uWS.App();
     const files = new FileCache();
     const sockets = new Set<uWS.WebSocket<WsData>>();
+    const authorize: Authorize = opts.api
+      ? (authorization, permission) => (opts.api as ApiMount).authorize(authorization, permission)
+      : () => Promise.reject(new DubdError('UNAUTHENTICATED', 'this server has no API to log in to'));
 
     app.get('/healthz', (res) => void json(res, 200, { ok: true }));
-    app.get('/api/status', (res) => void json(res, 200, routes.status()));
+    app.get('/api/status', (res, req) => {
+      let aborted = false;
+      res.onAborted(() => (aborted = true));
+      authorize(req.getHeader('authorization') || undefined, 'system.read')
+        .then(() => {
+          if (!aborted) json(res, 200, routes.status());
+        })
+        .catch((err: unknown) => {
+          if (aborted) return;
+          const { status, body } = errorResponse(err);
+          json(res, status, body);
+        });
+    });
     app.get('/metrics', (res) => {
       let aborted = false;
       res.onAborted(() => (aborted = true));
@@ -116,13 +137,20 @@ export class HttpServer {
       maxBackpressure: MAX_WS_BACKPRESSURE,
       upgrade: (res, req, context) => {
         const name = req.getParameter(0) ?? '';
-        if (!routes.feedOf(name)) return void json(res, 404, { code: 'NOT_FOUND', message: `no live session '${name}'` });
-        res.upgrade<WsData>({ name }, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
+        upgradeWhenAdmitted<WsData>(res, req, context, async (authorization) => {
+          await authorize(authorization, 'stream.read');
+          // Looked up after the login check: the answer says nothing about sessions to strangers.
+          const feed = routes.feedOf(name);
+          if (!feed) throw new DubdError('NOT_FOUND', `no live session '${name.slice(0, 100)}'`);
+          return { feed };
+        }, log);
       },
       open: (ws) => {
         sockets.add(ws);
         const data = ws.getUserData();
-        data.unsubscribe = routes.feedOf(data.name)?.subscribe((text) => void ws.send(text, false));
+        // History first (bounded by the feed), then live events: a page opened mid-session shows what was said.
+        for (const text of data.feed.recent()) ws.send(text, false);
+        data.unsubscribe = data.feed.subscribe((text) => void ws.send(text, false));
       },
       close: (ws) => {
         sockets.delete(ws);

@@ -31,6 +31,18 @@ export function openMemoryKv(opts: Pick<KvOptions, 'maxEntries' | 'maxBytes'>): 
       open();
       return lru.delete(key);
     },
+    async increment(key, ttlMs) {
+      open();
+      checkKey(key);
+      checkTtl(ttlMs);
+      // One synchronous step: nothing else runs between the read and the write in this process.
+      const current = lru.get(key);
+      const count = (current === undefined ? 0 : Number(current) || 0) + 1;
+      // The window starts at the first count; later counts keep its end (noUpdateTTL).
+      lru.set(key, String(count), current === undefined ? { ttl: ttlMs } : { noUpdateTTL: true });
+      const left = lru.getRemainingTTL(key);
+      return { count, ttlMs: Math.max(1, Math.min(ttlMs, Math.floor(Number.isFinite(left) ? left : ttlMs))) };
+    },
   };
 
   const sessions = new Map<string, { json: string; node: string; expiresAt: number }>();

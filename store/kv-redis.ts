@@ -44,6 +44,16 @@ redis.call('DEL', KEYS[1])
 redis.call('SREM', KEYS[2], ARGV[2])
 return 1`;
 
+/** KEYS: counter. ARGV: ttlMs. {count, ttl left}: the TTL is set by the first count only (a fixed window). */
+const INCREMENT = `
+local n = redis.call('INCR', KEYS[1])
+local left = redis.call('PTTL', KEYS[1])
+if left < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  left = tonumber(ARGV[1])
+end
+return {n, left}`;
+
 /**
  * KEYS: index. ARGV: entry key prefix. The live entries; names whose entry expired leave the index in the
  * same atomic step (so a name registered again meanwhile is never dropped). Entry keys are derived inside
@@ -113,6 +123,12 @@ export async function openRedisKv(opts: KvOptions): Promise<Kv> {
     },
     async delete(key) {
       return (await run('del', () => redis.del(`${p}cache:${key}`))) > 0;
+    },
+    async increment(key, ttlMs) {
+      checkKey(key);
+      checkTtl(ttlMs);
+      const [count, left] = (await run('increment', () => redis.eval(INCREMENT, 1, `${p}cache:${key}`, ttlMs))) as [number, number];
+      return { count, ttlMs: left };
     },
   };
 

@@ -13,6 +13,12 @@ export interface Cache {
   set(key: string, value: unknown, ttlMs: number): Promise<void>;
   /** True when something was deleted. */
   delete(key: string): Promise<boolean>;
+  /**
+   * Adds one to the counter at `key` in one atomic step (several processes may count at once) and answers
+   * the new count and how long the counter still lives. A new counter lives ttlMs; counting does not
+   * extend it (a fixed window from the first count). Read it back with get() as a number.
+   */
+  increment(key: string, ttlMs: number): Promise<{ count: number; ttlMs: number }>;
 }
 
 /** A live session: which node runs the stream `name`. */

@@ -23,6 +23,26 @@ export async function startServe(cfg: string, opts: { env?: NodeJS.ProcessEnv } 
   return { server, rtmpPort: Number(/rtmp=(\d+)/.exec(ready)?.[1]), httpPort: Number(/http=(\d+)/.exec(ready)?.[1]), stdout: () => out };
 }
 
+/**
+ * A session token for the event feed and /api/status, which need a login: the admin a first start prints
+ * (`stdout`) logs in with its one-time password and sets a new one, as a person would in the studio.
+ */
+export async function adminSession(httpPort: number, stdout: string, newPassword = 'the e2e admin passphrase'): Promise<string> {
+  const oneTime = /created user 'admin' with one-time password: (\S+)/.exec(stdout)?.[1];
+  if (!oneTime) throw new Error('the server did not print the admin one-time password (not a first start?)');
+  const post = async (path: string, body: unknown, token?: string): Promise<{ token: string }> => {
+    const res = await fetch(`http://127.0.0.1:${httpPort}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
+    if (res.status !== 200) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as { token: string };
+  };
+  const first = await post('/api/auth/login', { email: 'admin', password: oneTime });
+  return (await post('/api/auth/password', { currentPassword: oneTime, newPassword }, first.token)).token;
+}
+
 /** ffmpeg publishing `file` over RTMP in real time as OBS does (H.264 2-s GOP, AAC 48 kHz stereo); resolves with its exit code. */
 export function publishFile(file: string, rtmpPort: number, key: string): Promise<number> {
   return new Promise((done) => {

@@ -4,13 +4,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
 import { bootstrapAdmin } from '../../store/auth/bootstrap-admin.js';
 import { SessionTokens } from '../../store/auth/jwt.js';
-import type { Store } from '../../store/index.js';
-import { dbBackends } from '../../store/testing/backends.js';
+import { openStore, storeSchema, type Store } from '../../store/index.js';
+import { dbBackends, kvBackends, TEST_REDIS_URL } from '../../store/testing/backends.js';
 import { authModule } from './auth-routes.js';
 import { ApiRouter } from './router.js';
-import { openTestStore, startTestApi, type TestApiServer } from './testing/api-server.js';
+import { createTestUser, openTestStore, startTestApi, type TestApiServer } from './testing/api-server.js';
 import { ApiClient, ResponseChecker } from './testing/openapi-check.js';
 
 describe.each(dbBackends())('auth, token, user and audit routes on $name', (b) => {
@@ -222,5 +223,73 @@ describe.each(dbBackends())('auth, token, user and audit routes on $name', (b) =
     expect([badLimit.status, badLimit.body.field]).toEqual([400, 'limit']);
     const unknown = await api.call('GET', '/api/audit', { token: admin.token, query: { sort: 'asc' } });
     expect([unknown.status, unknown.body.code, unknown.body.field]).toEqual([400, 'UNKNOWN_FIELD', 'sort']);
+  });
+});
+
+/**
+ * Login rate limiting with the kv the server would use: in-process (one API process on the embedded
+ * database), and Redis shared by two API processes (two routers on their own ports over one PostgreSQL and
+ * one Redis, as a deployment with DATABASE_URL and REDIS_URL runs them) whose failed logins add up.
+ */
+describe.each(kvBackends().map((k) => k.name))('login rate limiting with the %s kv', (kvName) => {
+  const b = dbBackends()[kvName === 'redis' ? 0 : 1];
+  const stores: Store[] = [];
+  const servers: TestApiServer[] = [];
+  const apis: ApiClient[] = [];
+  const prefix = `dubd_test_${randomBytes(6).toString('hex')}:`;
+
+  beforeAll(async () => {
+    await (await b.open()).close();
+    const processes = kvName === 'redis' ? 2 : 1;
+    for (let i = 0; i < processes; i += 1) {
+      const store = await openStore({ config: { dataDir: b.dataDir(), store: storeSchema.parse({ databaseUrl: b.databaseUrl(), redisUrl: kvName === 'redis' ? TEST_REDIS_URL : '', redisKeyPrefix: prefix }) } });
+      stores.push(store);
+      const sessions = await SessionTokens.load({ dataDir: b.dataDir() });
+      const server = await startTestApi(new ApiRouter({ db: store.sql, sessions }).add(authModule({ store, sessions })));
+      servers.push(server);
+      const doc = (await (await fetch(`${server.base}/api/openapi.json`)).json()) as ResponseChecker['doc'];
+      apis.push(new ApiClient(server.base, new ResponseChecker(doc)));
+    }
+  });
+
+  afterAll(async () => {
+    for (const s of servers) await s.close();
+    for (const s of stores) await s.close();
+    await b.cleanup();
+    await kvBackends()
+      .find((k) => k.name === kvName)
+      ?.cleanup();
+  });
+
+  /** The i-th login goes to API process i mod n: with Redis, the count must be shared to hold. */
+  const login = (i: number, email: string, password: string) => apis[i % apis.length].call('POST', '/api/auth/login', { body: { email, password } });
+
+  it('after 10 failed logins the 11th is refused with 429 and Retry-After even with the right password; other emails are not affected', async () => {
+    const u = await createTestUser(stores[0], 'viewer');
+    for (let i = 0; i < 10; i += 1) expect((await login(i, u.email, 'wrong password 123')).status, `attempt ${i + 1}`).toBe(401);
+    const blocked = await login(10, u.email, u.password);
+    expect([blocked.status, blocked.body.code]).toEqual([429, 'RATE_LIMITED']);
+    expect(blocked.body.message).toMatch(/too many failed logins/);
+    const retryAfter = Number(blocked.headers.get('retry-after'));
+    expect(Number.isInteger(retryAfter) && retryAfter > 0 && retryAfter <= 15 * 60).toBe(true);
+    expect((await login(11, u.email.toUpperCase(), u.password)).status).toBe(429);
+    const other = await createTestUser(stores[0], 'viewer');
+    expect((await login(0, other.email, other.password)).status).toBe(200);
+  });
+
+  it('a successful login resets the count', async () => {
+    const u = await createTestUser(stores[0], 'viewer');
+    for (let i = 0; i < 9; i += 1) expect((await login(i, u.email, 'wrong password 123')).status).toBe(401);
+    expect((await login(9, u.email, u.password)).status).toBe(200);
+    for (let i = 0; i < 10; i += 1) expect((await login(i, u.email, 'wrong password 123')).status, `attempt ${i + 1} after the reset`).toBe(401);
+    expect((await login(10, u.email, u.password)).status).toBe(429);
+  });
+
+  it('a burst of parallel guesses gets exactly 10 password checks', async () => {
+    const u = await createTestUser(stores[0], 'viewer');
+    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => login(i, u.email, `guess number ${i}`)));
+    const statuses = answers.map((a) => a.status).sort();
+    expect(statuses.filter((s) => s === 401)).toHaveLength(10);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(20);
   });
 });

@@ -1,7 +1,8 @@
 /**
- * Accounts over HTTP: login (a session JWT), "log out everywhere", password change, who am I, one's own
- * API tokens (the secret shown once), and for admins users and the audit log. Every write goes through a
- * repository function, which records its audit row in the same transaction.
+ * Accounts over HTTP: login (a session JWT, rate limited per client and email), "log out everywhere",
+ * password change, who am I, one's own API tokens (the secret shown once), and for admins users and the
+ * audit log. Every write goes through a repository function, which records its audit row in the same
+ * transaction.
  */
 import { z } from 'zod';
 import { actorFor, loginWithPassword, type Principal } from '../../store/auth/authenticate.js';
@@ -27,12 +28,16 @@ import {
   toUserDto,
   userSchema,
 } from './dto.js';
+import { LoginLimiter, type LoginLimitOptions } from './login-limiter.js';
 import { apiError, parseQuery } from './router.js';
 import type { ApiModule, ApiRequest, ApiRoute } from './types.js';
 
 export interface AuthRoutesOptions {
-  store: Pick<Store, 'sql' | 'repos'>;
+  /** `cache` keeps the failed-login counts (shared through Redis when the store uses it). */
+  store: Pick<Store, 'sql' | 'repos' | 'cache'>;
   sessions: SessionTokens;
+  /** Default: 10 failed logins per (IP, email) within 15 minutes. */
+  loginLimit?: Partial<LoginLimitOptions>;
 }
 
 const password = z.string().max(PASSWORD_MAX_CHARS);
@@ -80,6 +85,7 @@ function policy(pw: string, field: string): void {
 export function authModule(opts: AuthRoutesOptions): ApiModule {
   const { store, sessions } = opts;
   const { sql, repos } = store;
+  const limiter = new LoginLimiter(store.cache, opts.loginLimit);
   const session = async (user: User) => {
     const s = await sessions.issue(user);
     return { token: s.token, expiresAt: s.expiresAt.toISOString(), user: toUserDto(user) };
@@ -94,9 +100,13 @@ export function authModule(opts: AuthRoutesOptions): ApiModule {
       summary: 'Log in with email (or user name) and password: a session token',
       body: loginBody,
       response: sessionSchema,
+      responses: { 429: 'too many failed logins from this address for this email (RATE_LIMITED); Retry-After says when to try again' },
       handler: async (req) => {
         const b = req.body as z.infer<typeof loginBody>;
-        return session(await loginWithPassword(sql, b.email, b.password));
+        const attempt = await limiter.attempt(req.remoteAddress ?? '', b.email);
+        const user = await loginWithPassword(sql, b.email, b.password);
+        await attempt.succeeded();
+        return session(user);
       },
     },
     {

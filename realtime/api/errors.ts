@@ -3,12 +3,25 @@ import { ZodError } from 'zod';
 import { DubdError, errorCode, userMessage, type ErrorCode } from '../../pipeline/errors.js';
 
 /** Codes the API answers with beyond pipeline/errors.ts's ErrorCode (to be added there). */
-export type ApiErrorCode = ErrorCode | 'INVALID_JSON' | 'UNKNOWN_FIELD' | 'PAYLOAD_TOO_LARGE';
+export type ApiErrorCode = ErrorCode | 'INVALID_JSON' | 'UNKNOWN_FIELD' | 'PAYLOAD_TOO_LARGE' | 'RATE_LIMITED';
 
 export function apiError(code: ApiErrorCode, message: string, field?: string): DubdError & { field?: string } {
   const err = new DubdError(code as ErrorCode, message) as DubdError & { field?: string };
   if (field !== undefined) err.field = field;
   return err;
+}
+
+/** 429 RATE_LIMITED; the router sends `retryAfterS` as the Retry-After header. */
+export function rateLimited(message: string, retryAfterS: number): DubdError & { retryAfterS: number } {
+  const err = apiError('RATE_LIMITED', message) as DubdError & { retryAfterS: number };
+  err.retryAfterS = Math.max(1, Math.ceil(retryAfterS));
+  return err;
+}
+
+/** The Retry-After header an error asks for (rateLimited), if any. */
+export function retryAfterHeader(err: unknown): Record<string, string> | undefined {
+  const s = (err as { retryAfterS?: unknown } | null)?.retryAfterS;
+  return typeof s === 'number' && Number.isFinite(s) ? { 'retry-after': String(s) } : undefined;
 }
 
 const STATUS_OF: Partial<Record<string, number>> = {
@@ -28,7 +41,11 @@ const STATUS_OF: Partial<Record<string, number>> = {
   INPUT_NOT_FOUND: 404,
   MODEL_NOT_FOUND: 404,
   CONFLICT: 409,
+  /** The thing asked for is not made yet (a waveform before the source is processed): try again later. */
+  NOT_READY: 409,
   PAYLOAD_TOO_LARGE: 413,
+  /** Too many attempts (logins): the answer carries Retry-After. */
+  RATE_LIMITED: 429,
   INVALID_STATE: 503,
   STORE_UNAVAILABLE: 503,
 };

@@ -6,7 +6,7 @@
 import type { ZodTypeAny } from 'zod';
 import { zodToJsonSchema } from 'zod-to-json-schema';
 import { errorBodySchema } from './dto.js';
-import type { ApiRoute } from './types.js';
+import type { ApiRoute, SocketRoute } from './types.js';
 
 export type JsonSchema = Record<string, unknown>;
 
@@ -19,6 +19,7 @@ export interface OpenApiInfo {
 export interface OpenApiOperation {
   operationId: string;
   summary: string;
+  description?: string;
   tags: string[];
   security: Array<Record<string, string[]>>;
   parameters?: Array<{ name: string; in: 'path'; required: true; schema: JsonSchema }>;
@@ -27,6 +28,8 @@ export interface OpenApiOperation {
   /** The permission a caller needs ('public' = none). */
   'x-dubd-permission': string;
   'x-dubd-write'?: boolean;
+  /** A WebSocket (GET with Upgrade): its messages are JSON text frames. */
+  'x-dubd-websocket'?: boolean;
 }
 
 export interface OpenApiDocument {
@@ -55,7 +58,7 @@ export function pathParams(path: string): string[] {
 const ERROR_REF = { $ref: '#/components/schemas/Error' };
 const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: ERROR_REF } } });
 
-function operationId(route: ApiRoute): string {
+function operationId(route: Pick<ApiRoute, 'method' | 'path'>): string {
   const words = route.path
     .replace(/^\/api\//, '')
     .split('/')
@@ -95,18 +98,54 @@ function operation(route: ApiRoute): OpenApiOperation {
   }
   if (params.length > 0) op.responses['404'] = errorResponse('not found (NOT_FOUND)');
   if (route.write) op.responses['409'] = errorResponse('conflicts with the current state (CONFLICT)');
+  for (const [code, description] of Object.entries(route.responses ?? {})) {
+    op.responses[code] = Number(code) < 300 ? { description } : errorResponse(description);
+  }
   if (hasBody || route.method !== 'GET') op.responses['413'] = errorResponse('body too large (PAYLOAD_TOO_LARGE)');
   op.responses['500'] = errorResponse('internal error (INTERNAL): details are in the server log');
   op.responses['503'] = errorResponse('shutting down or the database is unavailable (INVALID_STATE, STORE_UNAVAILABLE)');
   return op;
 }
 
-export function buildOpenApi(routes: readonly ApiRoute[], info: OpenApiInfo): OpenApiDocument {
+const SOCKET_AUTH =
+  'A WebSocket. Authenticate on the upgrade: browsers send `Sec-WebSocket-Protocol: dubd, bearer.<token>` (the server answers `dubd`), ' +
+  'other clients `Authorization: Bearer <token>`. A refused upgrade is an HTTP answer with the error body, not a socket.';
+
+/** A WebSocket route as a GET operation: 101 when admitted, the usual errors before the upgrade otherwise. */
+function socketOperation(route: SocketRoute): OpenApiOperation {
+  const params = pathParams(route.path);
+  const op: OpenApiOperation = {
+    operationId: operationId({ method: 'GET', path: route.path }),
+    summary: route.summary,
+    description: SOCKET_AUTH,
+    tags: [route.tag],
+    security: [{ bearer: [] }],
+    responses: {
+      '101': { description: 'Switching Protocols: the socket is open; each message is one JSON event' },
+      '401': errorResponse('missing, invalid, expired or revoked credentials (UNAUTHENTICATED)'),
+      '403': errorResponse(`the caller's role may not do ${route.permission}, or must change its password first (FORBIDDEN)`),
+      '500': errorResponse('internal error (INTERNAL): details are in the server log'),
+      '503': errorResponse('shutting down or the database is unavailable (INVALID_STATE, STORE_UNAVAILABLE)'),
+    },
+    'x-dubd-permission': route.permission,
+    'x-dubd-websocket': true,
+  };
+  if (params.length > 0) {
+    op.parameters = params.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
+    op.responses['404'] = errorResponse('not found (NOT_FOUND)');
+  }
+  return op;
+}
+
+export function buildOpenApi(routes: readonly ApiRoute[], info: OpenApiInfo, sockets: readonly SocketRoute[] = []): OpenApiDocument {
   const paths: OpenApiDocument['paths'] = {};
   const sorted = [...routes].sort((a, b) => a.path.localeCompare(b.path) || a.method.localeCompare(b.method));
   for (const route of sorted) {
     const p = (paths[openApiPath(route.path)] ??= {});
     p[route.method.toLowerCase()] = operation(route);
+  }
+  for (const route of [...sockets].sort((a, b) => a.path.localeCompare(b.path))) {
+    (paths[openApiPath(route.path)] ??= {}).get = socketOperation(route);
   }
   return {
     openapi: '3.1.0',

@@ -9,6 +9,7 @@ import type { Job } from '../../store/repos/jobs.js';
 import type { ProjectSummary } from '../../store/repos/project-state.js';
 import type { Project } from '../../store/repos/projects.js';
 import type { Segment } from '../../store/repos/segments.js';
+import type { Synthesis } from '../../store/repos/syntheses.js';
 import type { Translation } from '../../store/repos/translations.js';
 import { JOB_STATUSES, MEDIA_KINDS, PROJECT_STATUSES, TRANSLATION_STATUSES } from '../../store/vocab.js';
 import type { OutputFile, ProjectDetails } from '../../projects/service.js';
@@ -85,8 +86,26 @@ export const translationSchema = z.object({
   /** The segment revision it was translated from. */
   sourceRevision: z.number().int(),
   updatedAt: isoDateTime,
+  /** The line's synthesised speech, null until there is one. */
+  synthesis: z
+    .object({
+      /** The translation revision it speaks. */
+      translationRevision: z.number().int(),
+      durationMs: z.number().int(),
+      /** Made from an older revision of the translation than the current one: it is being (or will be) spoken again. */
+      stale: z.boolean(),
+      /** Where to fetch the audio (Range requests work). */
+      url: z.string(),
+    })
+    .nullable(),
 });
 export type TranslationDto = z.infer<typeof translationSchema>;
+
+export const waveformSchema = z.object({
+  durationMs: z.number().int(),
+  /** Peak |sample| per bucket, 0..1, as many as `points` asked. */
+  peaks: z.array(z.number().min(0).max(1)),
+});
 
 export const jobSchema = z.object({
   id: z.string().uuid(),
@@ -192,7 +211,7 @@ export function toSegmentDto(s: Segment): SegmentDto {
   return { id: s.id, projectId: s.projectId, idx: s.idx, startMs: s.startMs, endMs: s.endMs, speaker: s.speaker, text: s.sourceText, revision: s.revision, updatedAt: s.updatedAt.toISOString() };
 }
 
-export function toTranslationDto(t: Translation & { idx?: number }): TranslationDto {
+export function toTranslationDto(t: Translation & { idx?: number; synthesis: Synthesis | null }): TranslationDto {
   return {
     id: t.id,
     segmentId: t.segmentId,
@@ -205,6 +224,9 @@ export function toTranslationDto(t: Translation & { idx?: number }): Translation
     revision: t.revision,
     sourceRevision: t.sourceRevision,
     updatedAt: t.updatedAt.toISOString(),
+    synthesis: t.synthesis
+      ? { translationRevision: t.synthesis.translationRevision, durationMs: t.synthesis.durationMs, stale: t.synthesis.translationRevision < t.revision, url: `/api/translations/${t.id}/audio` }
+      : null,
   };
 }
 

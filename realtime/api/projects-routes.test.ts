@@ -6,7 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import type { Sample } from '../../pipeline/media/sample.js';
+import { ANALYSIS_RATE } from '../../projects/paths.js';
+import type { ProjectEvent } from '../../projects/types.js';
+import { waveformRel } from '../../projects/waveform.js';
+import { systemActor } from '../../store/repos/audit.js';
+import { reviewTranslation, upsertTranslation } from '../../store/repos/translations.js';
 import { projectsSchema } from '../../projects/config.js';
 import { openProjects, type Projects } from '../../projects/index.js';
 import { realRecording, testConfig } from '../../projects/testing.js';
@@ -125,8 +131,13 @@ describe.each(dbBackends())('project routes, handlers called directly ($name)', 
     expect(after.map((t, i) => t.sourceRevision !== before[i].sourceRevision)).toEqual(after.map((_, i) => i === 0));
     expect(after[0].text).toMatch(/gracias/i);
 
+    // Every line is spoken, from its current translation revision.
+    for (const t of after) expect(t.synthesis).toEqual({ translationRevision: t.revision, durationMs: expect.any(Number) as number, stale: false, url: `/api/translations/${t.id}/audio` });
     const reviewed = await call<TranslationDto>('PATCH', '/api/translations/:id', { params: { id: after[1].id }, body: { status: 'reviewed' } });
-    expect(reviewed).toMatchObject({ status: 'reviewed', revision: after[1].revision });
+    expect(reviewed).toMatchObject({ status: 'reviewed', revision: after[1].revision, synthesis: { translationRevision: after[1].revision, stale: false } });
+    const audio = await viewerCall<FileAnswer>('GET', '/api/translations/:id/audio', { params: { id: after[1].id } });
+    expect(audio.$file).toBe(projects.service.paths(p.id).abs(`synth/es/${after[1].segmentId}.r${after[1].revision}.wav`));
+    expect((await readFile(audio.$file)).subarray(0, 4).toString()).toBe('RIFF');
     const again = await call<JobDto>('POST', '/api/translations/:id/synthesize', { params: { id: after[1].id } });
     expect(again).toMatchObject({ stage: 'synthesize', lang: 'es' });
     const same = await call<JobDto>('POST', '/api/translations/:id/synthesize', { params: { id: after[1].id } });
@@ -143,6 +154,13 @@ describe.each(dbBackends())('project routes, handlers called directly ($name)', 
 
     const { outputs } = await viewerCall<{ outputs: Output[] }>('GET', '/api/projects/:id/outputs', { params: { id: p.id } });
     expect(outputs.map((o) => o.file).sort()).toEqual(['audio.es.m4a', 'dubbed.m4a', 'subtitles.en.srt', 'subtitles.en.vtt', 'subtitles.es.srt', 'subtitles.es.vtt']);
+
+    // A translation changed in the store whose line is not spoken again yet: its synthesis is stale, and still playable.
+    await reviewTranslation(store.sql, systemActor, after[0].id, { text: 'muchas gracias a todos' });
+    const staleOne = (await viewerCall<{ translations: TranslationDto[] }>('GET', '/api/projects/:id/translations', { params: { id: p.id } })).translations[0];
+    expect(staleOne.synthesis).toMatchObject({ translationRevision: after[0].revision, stale: true });
+    expect(staleOne.revision).toBe(after[0].revision + 1);
+    await viewerCall('GET', '/api/translations/:id/audio', { params: { id: after[0].id } });
     const file = await viewerCall<FileAnswer>('GET', '/api/projects/:id/outputs/:file', { params: { id: p.id, file: 'subtitles.es.vtt' } });
     expect(file).toMatchObject({ $status: 200, $headers: { 'content-type': 'text/vtt; charset=utf-8' } });
     expect(await readFile(file.$file, 'utf8')).toMatch(/^WEBVTT/);
@@ -168,6 +186,11 @@ describe.each(dbBackends())('project routes, handlers called directly ($name)', 
     expect(now.map((x) => x.idx)).toEqual(now.map((_, i) => i));
     expect(now.length).toBe(segments.length + 1);
     await expect(call('POST', '/api/transcription/:id/split', { params: { id: s.id }, body: { atMs: s.endMs + 10 } })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    // A line translated but not spoken yet: synthesis null, and no audio (404).
+    const machine = await upsertTranslation(store.sql, systemActor, { segmentId: now[1].id, lang: 'es', text: 'segunda mitad', provider: 'apertium', sourceRevision: now[1].revision });
+    const listed = (await call<{ translations: TranslationDto[] }>('GET', '/api/projects/:id/translations', { params: { id: p.id }, query: { lang: 'es' } })).translations;
+    expect(listed.find((t) => t.id === machine.translation.id)?.synthesis).toBeNull();
+    expect((await failure(viewerCall('GET', '/api/translations/:id/audio', { params: { id: machine.translation.id } }))).code).toBe('NOT_FOUND');
     const merged = await call<SegmentDto>('POST', '/api/transcription/:id/merge', { params: { id: s.id }, body: {} });
     expect(merged).toMatchObject({ idx: 0, startMs: s.startMs, endMs: s.endMs, text: 'first half second half' });
     expect((await call<{ segments: SegmentDto[] }>('GET', '/api/projects/:id/segments', { params: { id: p.id } })).segments).toHaveLength(segments.length);
@@ -224,6 +247,8 @@ describe('project routes over real HTTP (the router on port 0, PostgreSQL)', () 
   let api: ApiClient;
   let editorToken: string;
   let viewerToken: string;
+  /** The project the first test dubs; the next ones read it. */
+  let dubbed = '';
 
   beforeAll(async () => {
     store = await openTestStore(b);
@@ -256,9 +281,24 @@ describe('project routes over real HTTP (the router on port 0, PostgreSQL)', () 
     const unknown = await api.call('POST', '/api/projects', { body: { name: 'x', sourceLanguage: 'en', targetLanguages: ['es'], source: { path: sample.path }, colour: 'red' }, token: editorToken });
     expect(unknown.status).toBe(400);
     const id = (up.body as ProjectDto).id;
+    dubbed = id;
+    const early = await api.call('GET', '/api/projects/:id/waveform', { params: { id }, token: viewerToken });
+    expect([early.status, (early.body as { code: string }).code]).toEqual([409, 'NOT_READY']);
+    // The project's events as the studio gets them: a browser-style WebSocket opened before processing.
+    const events: ProjectEvent[] = [];
+    const socket = new WebSocket(`ws://127.0.0.1:${server.port}/api/projects/${id}/events`, ['dubd', `bearer.${viewerToken}`]);
+    socket.on('message', (m: Buffer) => events.push(JSON.parse(m.toString()) as ProjectEvent));
+    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
     expect((await api.call('POST', '/api/projects/:id/process', { params: { id }, token: editorToken })).status).toBe(202);
     const get = async (): Promise<Details> => (await api.call('GET', '/api/projects/:id', { params: { id }, token: viewerToken })).body as Details;
     await until(get, (d) => d.project.status === 'done' && idle(d));
+    socket.close();
+    const succeeded = events.filter((e) => e.type === 'job' && e.status === 'succeeded').map((e) => (e as { stage: string }).stage);
+    // An upload arrives with its source: the stages from process on ran.
+    expect([...new Set(succeeded)]).toEqual(['process', 'transcribe', 'translate', 'synthesize', 'compose']);
+    expect(events.some((e) => e.type === 'progress')).toBe(true);
+    expect(events.filter((e) => e.type === 'status').at(-1)).toMatchObject({ type: 'status', status: 'done' });
+    expect(events.every((e) => e.projectId === id)).toBe(true);
     const { outputs } = (await api.call('GET', '/api/projects/:id/outputs', { params: { id }, token: viewerToken })).body as { outputs: Output[] };
     const media = outputs.find((o) => o.file === 'dubbed.m4a') as Output;
     const dl = await fetch(`${server.base}${media.url}`, { headers: { authorization: `Bearer ${viewerToken}` } });
@@ -271,5 +311,61 @@ describe('project routes over real HTTP (the router on port 0, PostgreSQL)', () 
     const other = await api.call('GET', '/api/projects/:id/outputs/:file', { params: { id, file: 'web talk.wav' }, token: viewerToken });
     expect([other.status, (other.body as { code: string }).code]).toEqual([404, 'NOT_FOUND']);
     expect((await api.call('DELETE', '/api/projects/:id', { params: { id }, token: viewerToken })).status).toBe(403);
+  });
+
+  it("each line's synthesised audio downloads whole or by byte range; a line or translation without one is 404", async () => {
+    const { translations } = (await api.call('GET', '/api/projects/:id/translations', { params: { id: dubbed }, token: viewerToken })).body as { translations: TranslationDto[] };
+    expect(translations.length).toBeGreaterThanOrEqual(2);
+    const t = translations[0];
+    expect(t.synthesis).toMatchObject({ translationRevision: t.revision, stale: false, url: `/api/translations/${t.id}/audio` });
+    expect(t.synthesis?.durationMs).toBeGreaterThan(0);
+    const file = await readFile(join(b.dataDir(), 'projects', dubbed, 'synth', 'es', `${t.segmentId}.r${t.revision}.wav`));
+    const whole = await fetch(`${server.base}${t.synthesis?.url}`, { headers: { authorization: `Bearer ${viewerToken}` } });
+    expect([whole.status, whole.headers.get('content-type'), whole.headers.get('accept-ranges')]).toEqual([200, 'audio/wav', 'bytes']);
+    expect(Buffer.from(await whole.arrayBuffer()).equals(file)).toBe(true);
+    const head = await api.call('GET', '/api/translations/:id/audio', { params: { id: t.id }, token: viewerToken, headers: { range: 'bytes=0-11' } });
+    expect([head.status, head.headers.get('content-range'), head.headers.get('content-length')]).toEqual([206, `bytes 0-11/${file.length}`, '12']);
+    expect(head.text.startsWith('RIFF') && head.text.endsWith('WAVE')).toBe(true);
+    const tail = await fetch(`${server.base}${t.synthesis?.url}`, { headers: { authorization: `Bearer ${viewerToken}`, range: 'bytes=-100' } });
+    expect([tail.status, tail.headers.get('content-range')]).toEqual([206, `bytes ${file.length - 100}-${file.length - 1}/${file.length}`]);
+    expect(Buffer.from(await tail.arrayBuffer()).equals(file.subarray(file.length - 100))).toBe(true);
+    // A range the file cannot satisfy is ignored: the whole file (RFC 9110 allows it).
+    const past = await fetch(`${server.base}${t.synthesis?.url}`, { headers: { authorization: `Bearer ${viewerToken}`, range: `bytes=${file.length}-` } });
+    expect([past.status, (await past.arrayBuffer()).byteLength]).toEqual([200, file.length]);
+    const none = await api.call('GET', '/api/translations/:id/audio', { params: { id: '00000000-0000-4000-8000-000000000000' }, token: viewerToken });
+    expect([none.status, (none.body as { code: string }).code]).toEqual([404, 'NOT_FOUND']);
+    expect((await api.call('GET', '/api/translations/:id/audio', { params: { id: t.id } })).status).toBe(401);
+  });
+
+  it('the waveform is the peak of the source audio per bucket, computed once per points value and cached', async () => {
+    const r = await api.call('GET', '/api/projects/:id/waveform', { params: { id: dubbed }, token: viewerToken });
+    expect(r.status).toBe(200);
+    const w = r.body as { durationMs: number; peaks: number[] };
+    expect(w.peaks).toHaveLength(2000);
+    // The analysis audio, read here on its own: the same duration, the same loudest sample.
+    const pcm = await readFile(join(b.dataDir(), 'projects', dubbed, 'audio', 'analysis.f32le'));
+    const samples = new Float32Array(pcm.buffer, pcm.byteOffset, pcm.length / 4);
+    expect(w.durationMs).toBe(Math.round((samples.length / ANALYSIS_RATE) * 1000));
+    expect(Math.abs(w.durationMs - sample.durationMs)).toBeLessThan(100);
+    let max = 0;
+    for (const v of samples) max = Math.max(max, Math.abs(v));
+    expect(Math.max(...w.peaks)).toBeCloseTo(Math.min(1, max), 3);
+    // Speech is louder than the pauses between sentences.
+    const quietest = Math.min(...w.peaks);
+    expect(Math.max(...w.peaks)).toBeGreaterThan(quietest * 4);
+    const cached = join(b.dataDir(), 'projects', dubbed, waveformRel(2000));
+    expect(JSON.parse(await readFile(cached, 'utf8'))).toMatchObject({ peaks: w.peaks, durationMs: w.durationMs });
+    expect((await api.call('GET', '/api/projects/:id/waveform', { params: { id: dubbed }, token: viewerToken, query: { points: '2000' } })).body).toEqual(w);
+    const coarse = (await api.call('GET', '/api/projects/:id/waveform', { params: { id: dubbed }, token: viewerToken, query: { points: '100' } })).body as typeof w;
+    expect(coarse.peaks).toHaveLength(100);
+    expect(Math.max(...coarse.peaks)).toBe(Math.max(...w.peaks));
+    for (const points of ['99', '20001', 'many', '1.5']) {
+      const bad = await api.call('GET', '/api/projects/:id/waveform', { params: { id: dubbed }, token: viewerToken, query: { points } });
+      expect([bad.status, (bad.body as { code: string; field?: string }).code, (bad.body as { field?: string }).field], points).toEqual([400, 'INVALID_ARGUMENT', 'points']);
+    }
+    const unknown = await api.call('GET', '/api/projects/:id/waveform', { params: { id: dubbed }, token: viewerToken, query: { width: '100' } });
+    expect([unknown.status, (unknown.body as { code: string }).code]).toEqual([400, 'UNKNOWN_FIELD']);
+    const missing = await api.call('GET', '/api/projects/:id/waveform', { params: { id: '00000000-0000-4000-8000-000000000000' }, token: viewerToken });
+    expect(missing.status).toBe(404);
   });
 });

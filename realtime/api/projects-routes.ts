@@ -1,7 +1,8 @@
 /**
  * Project mode over HTTP: create (from a path in the import folders, a URL, or an upload streamed to
- * disk), process, review the transcript and the translations, speak a line again, compose, download the
- * outputs, delete. Handlers only translate HTTP to ProjectService calls; the service and the stage
+ * disk), process, review the transcript and the translations (with each line's dub to listen to and the
+ * source's waveform), speak a line again, compose, download the outputs, delete; and the project events
+ * over WebSockets. Handlers only translate HTTP to ProjectService calls; the service and the stage
  * workers do the work.
  */
 import type { Logger } from 'pino';
@@ -17,10 +18,13 @@ import { actorFor } from '../../store/auth/authenticate.js';
 import type { Actor } from '../../store/repos/audit.js';
 import type { Store } from '../../store/index.js';
 import { PROJECT_STATUSES } from '../../store/vocab.js';
+import { WAVEFORM_POINTS } from '../../projects/waveform.js';
 import { okSchema } from './dto.js';
+import { projectEventSockets } from './project-events-ws.js';
+import { parseQuery } from './router.js';
 import {
   createProjectBody, jobSchema, mergeBody, outputSchema, projectDetailsSchema, projectListSchema, projectSchema, segmentPatchBody, segmentSchema, splitBody,
-  toDetailsDto, toJobDto, toOutputDto, toProjectDto, toSegmentDto, toTranslationDto, translationPatchBody, translationSchema,
+  toDetailsDto, toJobDto, toOutputDto, toProjectDto, toSegmentDto, toTranslationDto, translationPatchBody, translationSchema, waveformSchema,
 } from './projects-dto.js';
 import type { ApiModule, ApiRequest, ApiRoute, ApiStreamRequest } from './types.js';
 
@@ -59,6 +63,10 @@ const uploadQuery = z
     fileName: z.string().min(1).max(255),
     autoApprove: z.enum(['true', 'false']).transform((s) => s === 'true').optional(),
   })
+  .strict();
+
+const waveformQuery = z
+  .object({ points: z.coerce.number().int().min(WAVEFORM_POINTS.min).max(WAVEFORM_POINTS.max).default(WAVEFORM_POINTS.default) })
   .strict();
 
 const idParam = (req: ApiRequest | ApiStreamRequest): string => req.params.id ?? '';
@@ -139,6 +147,23 @@ export function projectRoutes(service: ProjectService, pcfg: Pick<ProjectsConfig
       handler: async (req) => toTranslationDto(await service.editTranslation(actor(req), idParam(req), req.body as z.infer<typeof translationPatchBody>)),
     },
     {
+      method: 'GET', path: '/api/translations/:id/audio', permission: 'project.read', tag,
+      summary: "The line's synthesised speech (audio/wav; Range requests answer 206)",
+      responses: { 206: 'the requested byte range of the audio' },
+      handler: async (req) => {
+        const a = await service.translationAudio(idParam(req));
+        // One URL, new audio whenever the line is spoken again: caches must ask each time.
+        return { $status: 200, $file: a.path, $headers: { 'cache-control': 'no-cache' } };
+      },
+    },
+    {
+      method: 'GET', path: '/api/projects/:id/waveform', permission: 'project.read', tag,
+      summary: `Peaks of the source audio for a timeline (?points=${WAVEFORM_POINTS.min}–${WAVEFORM_POINTS.max}, default ${WAVEFORM_POINTS.default})`,
+      response: waveformSchema,
+      responses: { 409: 'the source is not processed yet (NOT_READY)' },
+      handler: async (req) => service.waveform(idParam(req), parseQuery(waveformQuery, req.query).points),
+    },
+    {
       method: 'POST', path: '/api/translations/:id/synthesize', permission: 'project.write', tag, status: 202, write: true,
       summary: 'Speak this line again now (ahead of batch work)', response: jobSchema,
       handler: async (req) => toJobDto(await service.synthesizeLine(actor(req), idParam(req))),
@@ -199,5 +224,5 @@ export async function projectsApiModule(
   const live = opts.liveSessions;
   const concurrency = live ? (): number => (live() > 0 ? pcfg.concurrencyWhileLive : pcfg.concurrency) : pcfg.concurrency;
   const projects = await openProjects({ cfg: ctx.cfg, store: ctx.store, log: ctx.log.child({ component: 'projects' }), workers: opts.workers, providers: opts.providers, pcfg, concurrency });
-  return { routes: projectRoutes(projects.service, projects.config), close: () => projects.close(), projects };
+  return { routes: projectRoutes(projects.service, projects.config), sockets: projectEventSockets(projects.service), close: () => projects.close(), projects };
 }

@@ -13,15 +13,16 @@ import { silentLogger } from '../../config/logger.js';
 import { DubdError, InvalidStateError, isAbortError, userMessage } from '../../pipeline/errors.js';
 import { authenticate, bearerCredential, type Principal } from '../../store/auth/authenticate.js';
 import type { SessionTokens } from '../../store/auth/jwt.js';
-import { requirePermission } from '../../store/auth/roles.js';
+import { requirePermission, type Action } from '../../store/auth/roles.js';
 import type { Db } from '../../store/db.js';
 import { storeError } from '../../store/errors.js';
-import { apiError, errorResponse } from './errors.js';
+import { apiError, errorResponse, retryAfterHeader } from './errors.js';
 import { parseBody, readBody, streamBody, unknownField, type BodyState } from './body.js';
 import { corsHeaders, sendFile } from './send-file.js';
 import { buildOpenApi, pathParams, type OpenApiDocument, type OpenApiInfo } from './openapi.js';
 export { apiError, errorResponse, statusOf, type ApiErrorCode } from './errors.js';
-import type { ApiModule, ApiRequest, ApiRoute, ApiStreamRequest } from './types.js';
+import type { ApiModule, ApiRequest, ApiRoute, ApiStreamRequest, SocketFeed, SocketRoute } from './types.js';
+import { upgradeWhenAdmitted } from './ws-upgrade.js';
 
 export interface ApiRouterOptions {
   /** Where credentials are checked (the store's sql). */
@@ -44,10 +45,21 @@ export const defaultApiRouterOptions: Omit<ApiRouterOptions, 'db' | 'sessions'> 
 
 const METHOD_OF = { GET: 'get', POST: 'post', PATCH: 'patch', PUT: 'put', DELETE: 'del' } as const;
 
+/** An event socket may queue this much for a slow client; past it the socket is closed (the client reconnects and re-reads). */
+const MAX_SOCKET_BACKPRESSURE = 1 << 20;
+
+interface SocketData {
+  feed: SocketFeed;
+  unsubscribe?: () => void;
+  closed?: boolean;
+}
+
 export class ApiRouter {
   private readonly opts: ApiRouterOptions;
   private readonly modules: ApiModule[] = [];
   private readonly routes: ApiRoute[] = [];
+  private readonly socketRoutes: SocketRoute[] = [];
+  private readonly openSockets = new Set<uWS.WebSocket<SocketData>>();
   private readonly keys = new Set<string>();
   private doc: OpenApiDocument | undefined;
   private closing: Promise<void> | undefined;
@@ -73,16 +85,18 @@ export class ApiRouter {
   add(...modules: ApiModule[]): this {
     if (this.doc) throw new InvalidStateError('routes cannot be added after mount()');
     const keys = new Set(this.keys);
-    for (const r of modules.flatMap((m) => m.routes)) {
+    const all = modules.flatMap((m) => [...m.routes, ...(m.sockets ?? []).map((r) => ({ method: 'GET', path: r.path }))]);
+    for (const r of all) {
       const key = `${r.method} ${r.path}`;
       if (!r.path.startsWith('/api/')) throw new DubdError('INVALID_CONFIG', `route ${key} must start with /api/`);
       if (keys.has(key)) throw new DubdError('INVALID_CONFIG', `route ${key} is defined twice`);
       keys.add(key);
     }
     // All or nothing: a refused module adds no route.
+    for (const r of all) this.keys.add(`${r.method} ${r.path}`);
     for (const m of modules) {
-      for (const r of m.routes) this.keys.add(`${r.method} ${r.path}`);
       this.routes.push(...m.routes);
+      this.socketRoutes.push(...(m.sockets ?? []));
       this.modules.push(m);
     }
     return this;
@@ -92,15 +106,34 @@ export class ApiRouter {
     return this.routes;
   }
 
+  /** The WebSocket routes (event feeds), all authenticated on the upgrade. */
+  get socketList(): readonly SocketRoute[] {
+    return this.socketRoutes;
+  }
+
   openapi(): OpenApiDocument {
-    this.doc ??= buildOpenApi(this.routes, this.opts.info);
+    this.doc ??= buildOpenApi(this.routes, this.opts.info, this.socketRoutes);
     return this.doc;
   }
 
-  /** Who an `Authorization` header belongs to (also for WebSocket upgrades); UNAUTHENTICATED otherwise. */
+  /** Who an `Authorization` header belongs to; UNAUTHENTICATED otherwise. */
   async authenticate(authorization: string | undefined): Promise<Principal> {
     if (this.closing) throw new InvalidStateError('server is shutting down');
     return authenticate(this.opts.db, this.opts.sessions, bearerCredential(authorization));
+  }
+
+  /**
+   * The one check every authenticated request goes through — REST routes, the API's WebSockets and the
+   * live event feed: who it is, that it need not change its password first (unless `routeKey` is a
+   * password-change route), and that its role may do `permission`.
+   */
+  async authorize(authorization: string | undefined, permission: Action, routeKey?: string): Promise<Principal> {
+    const principal = await this.authenticate(authorization);
+    if (principal.user.mustChangePassword && !(routeKey !== undefined && this.opts.passwordChangeRoutes.includes(routeKey))) {
+      throw storeError('FORBIDDEN', 'change your password first (POST /api/auth/password)');
+    }
+    requirePermission(principal.user.role, permission);
+    return principal;
   }
 
   mount(app: uWS.TemplatedApp): void {
@@ -108,6 +141,7 @@ export class ApiRouter {
     for (const route of this.routes) {
       app[METHOD_OF[route.method]](route.path, (res, req) => this.serve(route, res, req));
     }
+    for (const route of this.socketRoutes) this.mountSocket(app, route);
     app.options('/api/*', (res) => {
       res.cork(() => {
         res.writeStatus('204 No Content');
@@ -120,10 +154,50 @@ export class ApiRouter {
     });
   }
 
-  /** Idempotent: later requests answer 503; every module's close() runs. */
+  /** Idempotent: later requests answer 503; open event sockets are closed; every module's close() runs. */
   close(): Promise<void> {
-    this.closing ??= Promise.allSettled(this.modules.map(async (m) => m.close?.())).then(() => undefined);
+    if (!this.closing) {
+      for (const ws of [...this.openSockets]) ws.end(1001, 'server shutting down');
+      this.closing = Promise.allSettled(this.modules.map(async (m) => m.close?.())).then(() => undefined);
+    }
     return this.closing;
+  }
+
+  /** A module's event socket: authorised and admitted before the upgrade, fed once open, unsubscribed when closed. */
+  private mountSocket(app: uWS.TemplatedApp, route: SocketRoute): void {
+    app.ws<SocketData>(route.path, {
+      maxBackpressure: MAX_SOCKET_BACKPRESSURE,
+      closeOnBackpressureLimit: 1,
+      // Clients only listen: anything they send is small or a mistake.
+      maxPayloadLength: 4096,
+      upgrade: (res, req, context) => {
+        const rawParams = pathParams(route.path).map((name, i) => [name, req.getParameter(i) ?? ''] as const);
+        upgradeWhenAdmitted<SocketData>(
+          res,
+          req,
+          context,
+          async (authorization) => {
+            const principal = await this.authorize(authorization, route.permission);
+            return { feed: await route.admit(decodeParams(rawParams), principal) };
+          },
+          this.opts.log,
+        );
+      },
+      open: (ws) => {
+        if (this.closing) return void ws.end(1001, 'server shutting down');
+        this.openSockets.add(ws);
+        const data = ws.getUserData();
+        data.unsubscribe = data.feed((text) => {
+          if (!data.closed) ws.send(text, false);
+        });
+      },
+      close: (ws) => {
+        this.openSockets.delete(ws);
+        const data = ws.getUserData();
+        data.closed = true;
+        data.unsubscribe?.();
+      },
+    });
   }
 
   private serve(route: ApiRoute, res: uWS.HttpResponse, req: uWS.HttpRequest): void {
@@ -140,6 +214,7 @@ export class ApiRouter {
     req.forEach((k, v) => (headers[k] = v));
     const rawParams = pathParams(route.path).map((name, i) => [name, req.getParameter(i) ?? ''] as const);
     const query = new URLSearchParams(req.getQuery() ?? '');
+    const remoteAddress = Buffer.from(res.getRemoteAddressAsText()).toString();
     const lengthHeader = headers['content-length'];
     const contentLength = lengthHeader && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
     const reply = (status: number, body: unknown, extra?: Record<string, string>): void => this.send(res, state, status, body, extra);
@@ -158,17 +233,10 @@ export class ApiRouter {
     const run = async (): Promise<void> => {
       if (this.closing) throw new InvalidStateError('server is shutting down');
       const params = decodeParams(rawParams);
-      let principal: Principal | undefined;
-      if (route.permission !== 'public') {
-        principal = await this.authenticate(headers.authorization);
-        if (principal.user.mustChangePassword && !this.opts.passwordChangeRoutes.includes(`${route.method} ${route.path}`)) {
-          throw storeError('FORBIDDEN', 'change your password first (POST /api/auth/password)');
-        }
-        requirePermission(principal.user.role, route.permission);
-      }
+      const principal = route.permission === 'public' ? undefined : await this.authorize(headers.authorization, route.permission, `${route.method} ${route.path}`);
       // Answered meanwhile (an oversize body) or the client left: the handler has nothing to do.
       if (state.responded || state.aborted) return;
-      const base = { params, query, principal, headers, signal: controller.signal };
+      const base = { params, query, principal, headers, signal: controller.signal, remoteAddress };
       let result: unknown;
       if (route.kind === 'stream' && stream) {
         const sreq: ApiStreamRequest = { ...base, stream, contentLength };
@@ -178,7 +246,7 @@ export class ApiRouter {
         result = await route.handler(jreq);
       }
       if (state.responded || state.aborted) return;
-      await this.result(route, res, state, result, reply);
+      await this.result(route, res, state, result, reply, headers.range);
       this.opts.log.debug({ method: route.method, path: route.path, ms: Math.round(performance.now() - started) }, 'api request');
     };
     run()
@@ -192,10 +260,11 @@ export class ApiRouter {
     state: BodyState,
     result: unknown,
     reply: (status: number, body: unknown, extra?: Record<string, string>) => void,
+    range: string | undefined,
   ): Promise<void> {
     if (result !== null && typeof result === 'object' && '$status' in result) {
       const r = result as { $status: number; $headers?: Record<string, string>; $body?: unknown; $file?: string };
-      if (r.$file !== undefined) return sendFile(res, state, r.$status, r.$file, r.$headers ?? {});
+      if (r.$file !== undefined) return sendFile(res, state, r.$status, r.$file, r.$headers ?? {}, { range });
       return reply(r.$status, r.$body, r.$headers);
     }
     reply(result === undefined ? (route.status ?? 204) : (route.status ?? 200), result);
@@ -229,7 +298,7 @@ export class ApiRouter {
     const where = { method: route.method, path: route.path, status, code: body.code };
     if (status >= 500) this.opts.log.error({ ...where, err: userMessage(err), stack: (err as Error)?.stack }, 'api request failed');
     else this.opts.log.debug({ ...where, err: body.message }, 'api request refused');
-    this.send(res, state, status, body);
+    this.send(res, state, status, body, retryAfterHeader(err));
   }
 }
 

@@ -24,6 +24,8 @@ export interface ApiRequest<Body = unknown> {
   headers: Record<string, string>;
   /** Aborted when the client goes away. */
   signal: AbortSignal;
+  /** The client's IP address as the socket sees it (login rate limiting); the router always sets it. */
+  remoteAddress?: string;
 }
 
 /** A streamed request body (uploads): the handler reads it; the router enforces `maxBytes`. */
@@ -59,6 +61,8 @@ interface RouteBase {
   status?: number;
   /** Writes are recorded in the audit log by the repositories; the router only needs to know for OpenAPI. */
   write?: boolean;
+  /** More statuses this route answers, for OpenAPI (206 for a Range request, 409 NOT_READY, 429 RATE_LIMITED…). */
+  responses?: Record<number, string>;
 }
 
 export interface JsonRoute extends RouteBase {
@@ -79,8 +83,26 @@ export interface StreamRoute extends RouteBase {
 
 export type ApiRoute = JsonRoute | StreamRoute;
 
+/** Called once the socket is open with a function that sends one text message; returns the unsubscribe function. */
+export type SocketFeed = (send: (text: string) => void) => () => void;
+
+/**
+ * A WebSocket a module serves (event feeds). The router authenticates the upgrade and checks the
+ * permission before upgrading; the module checks its path parameters (404) and says what to send.
+ */
+export interface SocketRoute {
+  /** uWS-style path with `:name` parameters, starting with /api/. */
+  path: string;
+  permission: Action;
+  summary: string;
+  tag: string;
+  /** Before the upgrade: throws for unknown parameters (NOT_FOUND…); returns the feed the open socket gets. */
+  admit(params: Record<string, string>, principal: Principal): Promise<SocketFeed>;
+}
+
 /** A module's routes plus what it needs closed on shutdown. */
 export interface ApiModule {
   routes: ApiRoute[];
+  sockets?: SocketRoute[];
   close?(): Promise<void>;
 }

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { startServe } from '../live-server.js';
 import { ApiClient, ResponseChecker } from '../../realtime/api/testing/openapi-check.js';
 
@@ -74,10 +75,40 @@ describe('dubd serve (binary): the REST API with auth on the embedded database',
     expect(doc.paths['/api/streams'].post['x-dubd-permission']).toBe('stream.write');
   });
 
-  it('every endpoint but health, login and the document needs credentials', async () => {
+  it('every endpoint but health, login and the document needs credentials: the whole route table, sockets and /api/status too', async () => {
     expect((await api.call('GET', '/api/health')).status).toBe(200);
-    for (const [method, path] of [['GET', '/api/streams'], ['GET', '/api/system'], ['GET', '/api/users'], ['GET', '/api/audit'], ['GET', '/api/live']] as const) {
-      expect((await api.call(method, path)).status, path).toBe(401);
+    const open = new Set(['GET /api/health', 'POST /api/auth/login', 'GET /api/openapi.json']);
+    const sockets: string[] = [];
+    let walked = 0;
+    for (const [path, operations] of Object.entries(api.checker.doc.paths)) {
+      for (const [method, op] of Object.entries(operations)) {
+        const key = `${method.toUpperCase()} ${path}`;
+        expect(op.security, key).toEqual(open.has(key) ? [] : [{ bearer: [] }]);
+        if (op['x-dubd-websocket']) {
+          sockets.push(path);
+          continue;
+        }
+        if (open.has(key)) continue;
+        // Every parameter a well-formed id: what answers is the credential check, not a 404 or 400.
+        const template = path.replace(/\{([^}]+)\}/g, ':$1');
+        const params = Object.fromEntries((op.parameters ?? []).map((p) => [p.name, '00000000-0000-4000-8000-000000000000']));
+        const r = await api.call(method.toUpperCase(), template, { params });
+        expect([r.status, r.body?.code], key).toEqual([401, 'UNAUTHENTICATED']);
+        walked += 1;
+      }
+    }
+    expect(walked).toBeGreaterThan(30);
+    expect(sockets.sort()).toEqual(['/api/events', '/api/projects/{id}/events']);
+    // Served beside the router: the live status and the event sockets refuse strangers before upgrading.
+    expect((await fetch(`${api.base}/api/status`)).status).toBe(401);
+    for (const path of ['/api/events', '/api/projects/00000000-0000-4000-8000-000000000000/events', '/live/show/events']) {
+      const status = await new Promise<number>((resolve) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${server!.httpPort}${path}`, ['dubd']);
+        ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.once('open', () => (ws.close(), resolve(101)));
+        ws.once('error', () => resolve(-1));
+      });
+      expect(status, path).toBe(401);
     }
   });
 

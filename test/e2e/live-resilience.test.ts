@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import WebSocket from 'ws';
-import { publishFile, startServe, waitFor } from '../live-server.js';
+import { adminSession, publishFile, startServe, waitFor } from '../live-server.js';
 import { makeSpeechSample, type Sample } from '../../pipeline/media/sample.js';
 import { SileroVad } from '../../pipeline/providers/vad-silero.js';
 import { decodeMono16k, speechRegions } from '../media.js';
@@ -57,13 +57,15 @@ describe('dubd serve (binary): a live session survives dead children and a recon
     sample = await makeSpeechSample({ dir, video: true, backgroundDb: -30, sentences: ['good morning and welcome to the show', 'the house on the hill is red and the garden is green', 'thank you very much for watching', 'the weather is very nice today'] });
     const cfg = join(dir, 'dubd.json');
     writeFileSync(cfg, JSON.stringify({ dataDir: join(dir, 'data'), logLevel: 'warn', live: { host: '127.0.0.1', rtmpPort: 0, httpPort: 0, hlsListSize: 60, reconnectGraceMs: 6000, streams: [{ name: 'show', key: KEY, to: ['es'] }] } }));
-    ({ server, rtmpPort, httpPort } = await startServe(cfg));
+    let stdout: () => string;
+    ({ server, rtmpPort, httpPort, stdout } = await startServe(cfg));
     const base = `http://127.0.0.1:${httpPort}`;
+    const auth = { authorization: `Bearer ${await adminSession(httpPort, stdout())}` };
     const serverPid = server.pid ?? 0;
 
     const first = publishFile(sample.path, rtmpPort, KEY);
     await waitFor('the master playlist', async () => ((await fetch(`${base}/live/show/index.m3u8`)).ok ? true : undefined), 40_000);
-    const ws = new WebSocket(`ws://127.0.0.1:${httpPort}/live/show/events`);
+    const ws = new WebSocket(`ws://127.0.0.1:${httpPort}/live/show/events`, { headers: auth });
     ws.on('message', (m: Buffer) => events.push({ at: Date.now(), e: JSON.parse(m.toString()) as LiveEvent }));
     // The HLS packager dies mid-stream.
     await new Promise((r) => setTimeout(r, 2500));
@@ -77,7 +79,7 @@ describe('dubd serve (binary): a live session survives dead children and a recon
     await new Promise((r) => setTimeout(r, 1500));
     const second = publishFile(sample.path, rtmpPort, KEY);
     await new Promise((r) => setTimeout(r, 3000));
-    const status = (await (await fetch(`${base}/api/status`)).json()) as { sessions: { name: string; legs: number }[] };
+    const status = (await (await fetch(`${base}/api/status`, { headers: auth })).json()) as { sessions: { name: string; legs: number }[] };
     sessionsWhileSecond = status.sessions.length;
     legsWhileSecond = status.sessions[0]?.legs ?? 0;
     for (const [pid] of await descendants(serverPid, /apertium|lt-proc|cg-proc/)) {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import WebSocket from 'ws';
-import { publishFile, startServe, waitFor } from '../live-server.js';
+import { adminSession, publishFile, startServe, waitFor } from '../live-server.js';
 import { makeSpeechSample, type Sample } from '../../pipeline/media/sample.js';
 import { SileroVad } from '../../pipeline/providers/vad-silero.js';
 import { decodeMono16k, shareOfWords, SPANISH_WORDS, speechRegions } from '../media.js';
@@ -30,6 +30,10 @@ describe('dubd serve (binary): RTMP in, dubbed HLS and events out', () => {
   let dir: string;
   let sample: Sample;
   const events: LiveEvent[] = [];
+  /** What a page opened mid-session gets: the feed's history first, then live events. */
+  const lateEvents: LiveEvent[] = [];
+  let firstFinalBeforeLate: Extract<LiveEvent, { type: 'transcript' }> | undefined;
+  let refusedStatus = 0;
   let publishCode = -1;
   let viewer: Client;
   let whepStatus = 0;
@@ -49,12 +53,31 @@ describe('dubd serve (binary): RTMP in, dubbed HLS and events out', () => {
     const repush = [{ stream: 'show', lang: 'es', url: `rtmp://127.0.0.1:${target.port}/live/youtube-like-key` }];
     const cfg = join(dir, 'dubd.json');
     writeFileSync(cfg, JSON.stringify({ dataDir: join(dir, 'data'), logLevel: 'warn', live: { host: '127.0.0.1', rtmpPort: 0, httpPort: 0, hlsListSize: 60, reconnectGraceMs: 2000, repush, streams: [{ name: 'show', key: KEY, to: ['es', 'pt'] }] } }));
-    ({ server, rtmpPort, httpPort } = await startServe(cfg));
+    let stdout: () => string;
+    ({ server, rtmpPort, httpPort, stdout } = await startServe(cfg));
+    const token = await adminSession(httpPort, stdout());
     const publishing = publishFile(sample.path, rtmpPort, KEY);
     const base = `http://127.0.0.1:${httpPort}/live/show`;
     await waitFor('the master playlist', async () => ((await fetch(`${base}/index.m3u8`)).ok ? true : undefined));
-    const ws = new WebSocket(`ws://127.0.0.1:${httpPort}/live/show/events`);
+    // The feed needs a login: a browser sends its token in the protocol list.
+    refusedStatus = await new Promise<number>((resolve) => {
+      const refused = new WebSocket(`ws://127.0.0.1:${httpPort}/live/show/events`);
+      refused.once('unexpected-response', (req, res) => {
+        resolve(res.statusCode ?? 0);
+        req.destroy();
+      });
+      refused.once('open', () => (refused.close(), resolve(101)));
+      refused.once('error', () => resolve(-1));
+    });
+    const ws = new WebSocket(`ws://127.0.0.1:${httpPort}/live/show/events`, ['dubd', `bearer.${token}`]);
     ws.on('message', (m: Buffer) => events.push(JSON.parse(m.toString()) as LiveEvent));
+    // A second page opens once the first line is final: it must be shown that line too.
+    const late = waitFor('the first final transcript', async () => events.find((e): e is Extract<LiveEvent, { type: 'transcript' }> => e.type === 'transcript' && e.isFinal), 60_000).then((first) => {
+      firstFinalBeforeLate = first;
+      const lateWs = new WebSocket(`ws://127.0.0.1:${httpPort}/live/show/events`, { headers: { authorization: `Bearer ${token}` } });
+      lateWs.on('message', (m: Buffer) => lateEvents.push(JSON.parse(m.toString()) as LiveEvent));
+      return lateWs;
+    });
     // A WebRTC viewer of the Spanish dub (WHEP over the real HTTP port).
     viewer = await makeClient({ video: true });
     const t0 = performance.now();
@@ -67,6 +90,7 @@ describe('dubd serve (binary): RTMP in, dubbed HLS and events out', () => {
     publishCode = await publishing;
     await waitFor('the end of the es playlist', async () => ((await (await fetch(`${base}/audio_es/index.m3u8`)).text()).includes('#EXT-X-ENDLIST') ? true : undefined));
     ws.close();
+    (await late).close();
     await viewer.pc.close();
   }, 120_000);
 
@@ -126,6 +150,16 @@ describe('dubd serve (binary): RTMP in, dubbed HLS and events out', () => {
     expect(shareOfWords(translations.filter((t) => t.lang === 'es').map((t) => t.text).join(' '), SPANISH_WORDS)).toBeGreaterThan(0.1);
     expect(new Set(dubs.map((d) => d.lang))).toEqual(new Set(['es', 'pt']));
     for (const d of dubs) expect(d.lagMs).toBeGreaterThan(0);
+  });
+
+  it('the feed needs a login, and a page opened mid-session is first sent what was already said', () => {
+    expect(refusedStatus).toBe(401);
+    expect(firstFinalBeforeLate).toBeDefined();
+    // Replayed history comes first: the line that was final before this page opened is among its first events.
+    const replayed = lateEvents.findIndex((e) => e.type === 'transcript' && e.segmentId === firstFinalBeforeLate?.segmentId && e.isFinal);
+    expect(replayed).toBeGreaterThanOrEqual(0);
+    expect(lateEvents.slice(0, replayed).every((e) => e.type === 'transcript' || e.type === 'translation' || e.type === 'state')).toBe(true);
+    expect(lateEvents[0]).toEqual({ type: 'state', state: 'live' });
   });
 
   it('a WHEP viewer gets the Spanish dub as Opus and the original video as H.264 over WebRTC, and can leave', async () => {

@@ -1,159 +1,72 @@
 /**
  * End to end, the studio: the real `dubd serve` binary, the built studio (dist/studio) in Debian's chromium
  * driven by playwright-core, ffmpeg publishing a real recording over real RTMP. Every page is screenshotted
- * at 1280 and 390 px into test-artifacts/studio/.
+ * at 1280 and 390 px into test-artifacts/studio/. Plumbing (server, front, publish, chromium) is in
+ * studio-harness.ts.
  *
- * Build first: `npm run build && npm run studio:build`. When the server does not serve the studio at `/`
- * itself yet, a small same-origin front in this process serves dist/studio and forwards the server's routes
- * (HTTP and WebSocket) to it unchanged.
+ * Build first: `npm run build && npm run studio:build`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { createServer, request, type Server } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize, resolve, sep } from 'node:path';
-import { writeFileSync } from 'node:fs';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page, WebSocket as PageSocket } from 'playwright-core';
+import WebSocket from 'ws';
 import { LIBRIVOX, LIBRIVOX_DIR, makeSpeechSample, type Sample } from '../../pipeline/media/sample.js';
 import { decodeMono16k } from '../media.js';
+import { collectConsoleErrors, firstLogin, launchChromium, paintedShare, publish, SHOTS, startStudioServer, type StudioServer } from './studio-harness.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const BIN = join(ROOT, 'bin/dubd.js');
-const STUDIO = join(ROOT, 'dist/studio');
-const SHOTS = join(ROOT, 'test-artifacts/studio');
-const CHROMIUM = '/usr/bin/chromium';
 const PASSWORD = 'a-new-password-for-the-e2e-test';
-const SERVER_ROUTES = /^\/(api|live|whep|whip|metrics|healthz)(\/|$|\?)/;
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png', '.json': 'application/json' };
-
-/** Serves dist/studio (index.html for any page path) and forwards the server's own routes, WebSockets included. */
-async function studioFront(target: number): Promise<Server> {
-  const server = createServer((req, res) => {
-    const url = req.url ?? '/';
-    if (SERVER_ROUTES.test(url)) {
-      const up = request({ host: '127.0.0.1', port: target, path: url, method: req.method, headers: req.headers }, (r) => {
-        res.writeHead(r.statusCode ?? 502, r.headers);
-        r.pipe(res);
-      });
-      up.on('error', () => res.writeHead(502).end());
-      return void req.pipe(up);
-    }
-    const path = normalize(join(STUDIO, decodeURIComponent(url.split('?')[0])));
-    const file = path.startsWith(STUDIO + sep) && existsSync(path) && extname(path) ? path : join(STUDIO, 'index.html');
-    readFile(file).then(
-      (body) => res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(body),
-      () => res.writeHead(404).end(),
-    );
-  });
-  server.on('upgrade', (req, socket, head) => {
-    const up = connect(target, '127.0.0.1', () => {
-      const lines = [`${req.method} ${req.url} HTTP/1.1`, ...Object.entries(req.headers).map(([k, v]) => `${k}: ${String(v)}`), '', ''];
-      up.write(lines.join('\r\n'));
-      up.write(head);
-      up.pipe(socket).pipe(up);
-    });
-    up.on('error', () => socket.destroy());
-    socket.on('error', () => up.destroy());
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return server;
-}
-
-function publish(file: string, rtmpPort: number, key: string): Promise<number> {
-  return new Promise((done) => {
-    const p = spawn('ffmpeg', ['-v', 'error', '-re', '-i', file, '-c:v', 'libx264', '-preset', 'veryfast', '-g', '25', '-c:a', 'aac', '-ar', '48000', '-ac', '2', '-f', 'flv', `rtmp://127.0.0.1:${rtmpPort}/live/${key}`], { stdio: 'ignore' });
-    p.on('close', (code) => done(code ?? -1));
-  });
-}
 
 describe('dubd studio in chromium against the real server', () => {
   let dir: string;
   let sample: Sample;
-  let server: ChildProcess;
-  let front: Server | undefined;
+  let srv: StudioServer;
   let base = '';
-  let rtmpPort = 0;
-  let oneTimePassword = '';
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
   let streamKey = '';
   let publishing: Promise<number> | undefined;
-  let hasProjects = false;
   const consoleErrors: string[] = [];
   /** Pages visited, for the 390 px pass at the end. */
   const visited: { name: string; path: string }[] = [];
+  /** The page's WebSockets (URL path → frames received), to see which feeds the studio listened to. */
+  const sockets = new Map<string, number>();
 
   const PLAYER = `document.querySelector('[data-testid="player"]')`;
   const currentTime = (): Promise<number> => page.evaluate<number>(`${PLAYER}.currentTime`);
+  const token = (): Promise<string> => page.evaluate<string>(`JSON.parse(localStorage.getItem('dubd.session') ?? '{}').token ?? ''`);
 
   async function shot(name: string): Promise<void> {
     await page.screenshot({ path: join(SHOTS, `${name}-1280.png`), fullPage: true });
   }
 
   beforeAll(async () => {
-    if (!existsSync(join(STUDIO, 'index.html'))) throw new Error('dist/studio is missing: run `npm run studio:build` first');
     mkdirSync(SHOTS, { recursive: true });
     dir = mkdtempSync(join(tmpdir(), 'dubd-studio-'));
     sample = await makeSpeechSample({ dir, video: true, recordings: [...LIBRIVOX, ...LIBRIVOX].map((r) => ({ ...r, file: join(LIBRIVOX_DIR, r.file) })), gapMs: 1000 });
-    const cfg = join(dir, 'dubd.json');
-    writeFileSync(cfg, JSON.stringify({ dataDir: join(dir, 'data'), logLevel: 'warn', live: { host: '127.0.0.1', rtmpPort: 0, httpPort: 0, hlsListSize: 60, iceHostAddresses: ['127.0.0.1'] } }));
-    server = spawn('node', [BIN, 'serve', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    server.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-    const out = await new Promise<string>((res, rej) => {
-      let text = '';
-      server.stdout?.on('data', (d: Buffer) => {
-        text += d.toString();
-        if (/dubd: ready/.test(text)) res(text);
-      });
-      server.once('exit', (code) => rej(new Error(`dubd serve exited ${code}: ${text}${stderr}`)));
-    });
-    rtmpPort = Number(/rtmp=(\d+)/.exec(out)?.[1]);
-    const httpPort = Number(/http=(\d+)/.exec(out)?.[1]);
-    oneTimePassword = /one-time password: (\S+)/.exec(out)?.[1] ?? '';
-    const root = await fetch(`http://127.0.0.1:${httpPort}/`);
-    if ((root.headers.get('content-type') ?? '').includes('text/html')) base = `http://127.0.0.1:${httpPort}`;
-    else {
-      front = await studioFront(httpPort);
-      base = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
-    }
-    const openapi = (await (await fetch(`${base}/api/openapi.json`)).json().catch(() => ({}))) as { paths?: Record<string, unknown> };
-    hasProjects = Boolean(openapi.paths?.['/api/projects/upload']);
-
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required',
-        // Loopback host candidates instead of mDNS names, which the server cannot resolve.
-        '--disable-features=WebRtcHideLocalIpsWithMdns'],
-    });
+    srv = await startStudioServer(dir);
+    base = srv.base;
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
     page.setDefaultTimeout(30_000);
-    page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
-    page.on('console', (m) => {
-      // Chromium logs every 4xx answer as "Failed to load resource"; for the API and the live files the app
-      // handles those answers itself (it shows the message, or waits for a playlist). Anything else counts.
-      const handled = m.text().startsWith('Failed to load resource') && /\/(api|live)\//.test(new URL(m.location().url || 'x:/').pathname);
-      if (m.type() === 'error' && !handled) consoleErrors.push(`${m.text()} (${m.location().url})`);
+    collectConsoleErrors(page, consoleErrors);
+    page.on('websocket', (ws: PageSocket) => {
+      const path = new URL(ws.url()).pathname;
+      sockets.set(path, sockets.get(path) ?? 0);
+      ws.on('framereceived', () => sockets.set(path, (sockets.get(path) ?? 0) + 1));
     });
   }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
-    if (server && server.exitCode === null) {
-      server.kill('SIGTERM');
-      await new Promise((r) => server.once('exit', r));
-    }
-    await new Promise<void>((r) => (front ? front.close(() => r()) : r()));
+    await srv?.stop();
   }, 60_000);
 
   it('logs in with the keyboard using the one-time password, then must choose a new password', async () => {
-    expect(oneTimePassword).not.toBe('');
+    expect(srv.oneTimePassword).not.toBe('');
     await page.goto(`${base}/streams`);
     await page.waitForURL(/\/login\?next=%2Fstreams$/);
     await shot('login');
@@ -161,11 +74,11 @@ describe('dubd studio in chromium against the real server', () => {
     await page.getByLabel('Email or user name').focus();
     await page.keyboard.type('admin');
     await page.keyboard.press('Tab');
-    await page.keyboard.type(oneTimePassword);
+    await page.keyboard.type(srv.oneTimePassword);
     await page.keyboard.press('Enter');
     await page.waitForURL(/\/account$/);
     await page.getByText('Choose your own password').waitFor();
-    await page.getByLabel('Current password').fill(oneTimePassword);
+    await page.getByLabel('Current password').fill(srv.oneTimePassword);
     await page.getByLabel('New password', { exact: true }).fill(PASSWORD);
     await page.getByLabel('New password again').fill(PASSWORD);
     await shot('account');
@@ -178,6 +91,7 @@ describe('dubd studio in chromium against the real server', () => {
   it('shows a wrong password as a readable error on the login page, and the server keeps its session', async () => {
     const other = await context.browser()!.newContext();
     const p = await other.newPage();
+    collectConsoleErrors(p, consoleErrors);
     await p.goto(`${base}/login`);
     await p.getByLabel('Email or user name').fill('admin');
     await p.getByLabel('Password').fill('wrong');
@@ -191,6 +105,8 @@ describe('dubd studio in chromium against the real server', () => {
     await page.getByTestId('system-card').waitFor();
     expect(await page.getByTestId('system-card').textContent()).toMatch(/CPU.*Memory.*Storage/s);
     await page.getByText('No live session').waitFor();
+    // The queue follows every project's events over the authenticated socket.
+    expect(sockets.has('/api/events')).toBe(true);
     await shot('dashboard');
     visited.push({ name: 'dashboard', path: '/' });
   });
@@ -217,14 +133,24 @@ describe('dubd studio in chromium against the real server', () => {
   });
 
   it('publishing a real recording shows live transcript lines and plays the dub in hls.js, switching language and to WebRTC', async () => {
-    publishing = publish(sample.path, rtmpPort, streamKey);
+    publishing = publish(sample.path, srv.rtmpPort, streamKey);
     await page.goto(`${base}/`);
     await page.getByTestId('session-card').waitFor({ timeout: 30_000 });
+    // The live feed needs a login: a socket without a token is refused before the upgrade.
+    const refused = await new Promise<number>((done) => {
+      const ws = new WebSocket(`${base.replace('http', 'ws')}/live/show/events`, ['dubd']);
+      ws.on('unexpected-response', (_req, res) => done(res.statusCode ?? 0));
+      ws.on('open', () => done(101));
+      ws.on('error', () => done(-1));
+    });
+    expect(refused).toBe(401);
     await page.getByRole('link', { name: 'Open' }).click();
     await page.waitForURL(/\/sessions\/show$/);
     // Transcript lines arrive over the WebSocket feed, final ones with their translation beside them.
     await page.locator('[data-testid="transcript-line"][data-state="final"]').first().waitFor({ timeout: 60_000 });
     await page.waitForFunction(`[...document.querySelectorAll('[data-testid="transcript-line"] [data-testid="translation"]')].some((t) => !/^…?$/.test(t.textContent.trim()))`, undefined, { timeout: 60_000 });
+    // …over the page's socket, which the server only opened because it sent the session token.
+    expect(sockets.get('/live/show/events')).toBeGreaterThan(0);
     // hls.js plays the Spanish rendition: the media clock moves.
     const t0 = await currentTime();
     await page.waitForFunction(`${PLAYER}.currentTime > ${t0 + 1}`, undefined, { timeout: 30_000 });
@@ -246,7 +172,7 @@ describe('dubd studio in chromium against the real server', () => {
   }, 180_000);
 
   it('creates a project from a file, edits one line, and only that line of the composed dub changes', async (ctx) => {
-    if (!hasProjects) ctx.skip(); // the server has no Project-mode routes yet (no /api/projects/upload in its OpenAPI)
+    if (!srv.hasProjects) ctx.skip(); // the server has no Project-mode routes yet (no /api/projects/upload in its OpenAPI)
     await page.goto(`${base}/projects`);
     await page.getByRole('button', { name: 'New project' }).click();
     await page.getByLabel('Media file').setInputFiles(sample.path);
@@ -254,8 +180,8 @@ describe('dubd studio in chromium against the real server', () => {
     await page.getByRole('button', { name: 'Create project' }).click();
     await page.waitForURL(/\/projects\/[0-9a-f-]{36}$/, { timeout: 60_000 });
     const projectId = page.url().split('/').pop()!;
-    const token = await page.evaluate<string>(`JSON.parse(localStorage.getItem('dubd.session') ?? '{}').token ?? ''`);
-    const api = async <T>(path: string): Promise<T> => (await (await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } })).json()) as T;
+    const bearer = await token();
+    const api = async <T>(path: string): Promise<T> => (await (await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${bearer}` } })).json()) as T;
     const status = async (): Promise<string> => (await api<{ project: { status: string } }>(`/api/projects/${projectId}`)).project.status;
     type Details = { project: { status: string }; processing: { status: string }[]; counts: { languages: { staleTranslations: number; staleSyntheses: number }[] } };
     /** Done, and nothing left to redo: every stage done, no stale translation or synthesis. */
@@ -275,11 +201,16 @@ describe('dubd studio in chromium against the real server', () => {
     await approve.waitFor({ timeout: 180_000 });
     await page.getByTestId('segment-row').nth(1).waitFor();
     expect(await page.getByTestId('stages').locator('[data-stage]').count()).toBeGreaterThanOrEqual(4);
+    // The source's waveform (the server's waveform route) is drawn on the canvas under the timeline.
+    await page.waitForFunction(`Number(document.querySelector('[data-testid="waveform"]')?.dataset.columns) > 0`);
+    expect(await paintedShare(page, '[data-testid="waveform"]'), 'share of the waveform canvas painted').toBeGreaterThan(0.05);
     await shot('project-transcript');
     visited.push({ name: 'project-transcript', path: `/projects/${projectId}` });
     await approve.click();
     await expect.poll(settled, { timeout: 300_000, interval: 1000 }).toBe(true);
     await expect.poll(async () => (await media()) !== undefined, { timeout: 60_000, interval: 1000 }).toBe(true);
+    // The page heard the jobs move on the project's event socket.
+    expect(sockets.get(`/api/projects/${projectId}/events`)).toBeGreaterThan(0);
     const first = (await media())!;
     const linesBefore = await lines();
 
@@ -316,6 +247,10 @@ describe('dubd studio in chromium against the real server', () => {
     await page.locator('[data-stage="compose"] [data-status="done"]').waitFor();
     await page.getByRole('tab', { name: 'Translation' }).click();
     await page.getByTestId('translation-row').first().waitFor();
+    // Every line's voice is current; the first one plays in the page (fetched with the token).
+    await expect.poll(() => page.locator('[data-testid="voice-badge"][data-state="current"]').count(), { timeout: 30_000 }).toBe(linesAfter.length);
+    await page.getByTestId('translation-row').first().getByRole('button', { name: 'Play voice of line 1' }).click();
+    await page.waitForFunction(`(() => { const a = document.querySelector('[data-testid="translation-row"] [data-testid="audio-preview"]'); return !!a && (a.ended || a.currentTime > 0); })()`);
     await shot('project-translation');
     const after = await download('after.mp4');
     await shot('project-output');
@@ -337,6 +272,10 @@ describe('dubd studio in chromium against the real server', () => {
     for (const [i, sg] of segs.entries()) {
       if (i !== 1) expect(change(sg.startMs + 200, sg.endMs - 200), `line ${i + 1}`).toBeLessThan(0.1);
     }
+    // One line spoken again on request: the server queues it.
+    await page.getByRole('tab', { name: 'Translation' }).click();
+    await page.getByRole('button', { name: 'Re-synthesise line 1' }).click();
+    await page.getByText('Line 1 queued for re-synthesis').waitFor();
     await page.goto(`${base}/projects`);
     await page.getByTestId('project-row').first().waitFor();
     await shot('projects');
@@ -351,6 +290,88 @@ describe('dubd studio in chromium against the real server', () => {
     visited.push({ name: 'backups', path: '/backups' });
   });
 
+  it('an admin creates a user, changes its role, disables and enables it; the new user sees no admin pages', async () => {
+    await page.goto(`${base}/`);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).click();
+    await page.waitForURL(/\/users$/);
+    await page.getByRole('button', { name: 'New user' }).click();
+    await page.getByLabel('Email or user name').fill('bea@example.org');
+    await page.getByLabel('Role', { exact: true }).selectOption('editor');
+    await page.getByRole('button', { name: 'Create user' }).click();
+    const otp = await page.getByLabel('One-time password', { exact: true }).inputValue();
+    expect(otp.length).toBeGreaterThanOrEqual(10);
+    const bea = page.locator('[data-testid="user-row"][data-email="bea@example.org"]');
+    await bea.waitFor();
+    await page.getByLabel('Role of bea@example.org').selectOption('viewer');
+    await page.getByText('bea@example.org is now viewer').waitFor();
+    await bea.getByRole('button', { name: 'Disable bea@example.org' }).click();
+    await bea.getByText('disabled').waitFor();
+    await shot('users');
+    visited.push({ name: 'users', path: '/users' });
+    await bea.getByRole('button', { name: 'Enable bea@example.org' }).click();
+    await bea.getByText('active').waitFor();
+
+    // Bea logs in with the one-time password, sets her own, and as a viewer sees no administration.
+    const other = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const p = await other.newPage();
+    collectConsoleErrors(p, consoleErrors);
+    await firstLogin(p, base, 'bea@example.org', otp, PASSWORD);
+    const nav = p.getByRole('navigation', { name: 'Main' });
+    await nav.getByRole('link', { name: 'Projects' }).waitFor();
+    expect(await nav.getByRole('link', { name: 'Users' }).count()).toBe(0);
+    expect(await nav.getByRole('link', { name: 'Audit log' }).count()).toBe(0);
+    // The server is the authority: the page opened by its URL shows the refusal.
+    await p.goto(`${base}/users`);
+    expect(await p.getByTestId('error-message').textContent()).toContain('[FORBIDDEN]');
+    await other.close();
+  });
+
+  it('creates an API token on the account page, shown once with a copy control, and revokes it', async () => {
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+    await page.goto(`${base}/account`);
+    await page.getByLabel('Token name').fill('e2e script');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const secret = await page.getByLabel('API token', { exact: true }).inputValue();
+    expect(secret).toMatch(/^dubd_/);
+    await page.getByRole('button', { name: 'Copy API token' }).click();
+    await page.getByText('API token copied').waitFor();
+    expect(await page.evaluate<string>('navigator.clipboard.readText()')).toBe(secret);
+    const me = async (): Promise<number> => (await fetch(`${base}/api/me`, { headers: { authorization: `Bearer ${secret}` } })).status;
+    expect(await me()).toBe(200);
+    const row = page.locator('[data-testid="token-row"][data-name="e2e script"]');
+    await row.getByText('active').waitFor();
+    await shot('account-tokens');
+    await row.getByRole('button', { name: 'Revoke token e2e script' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
+    await row.getByText('revoked').waitFor();
+    expect(await me()).toBe(401);
+  });
+
+  it('the audit log shows the writes newest first, a page at a time, and filters them', async () => {
+    await page.goto(`${base}/`);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit log' }).click();
+    await page.waitForURL(/\/audit$/);
+    const rows = page.getByTestId('audit-row');
+    await rows.first().waitFor();
+    const actions = async (): Promise<(string | null)[]> => Promise.all((await rows.all()).map((r) => r.getAttribute('data-action')));
+    expect((await actions())[0], 'the newest write: the token just revoked').toBe('token.revoke');
+    await shot('audit');
+    visited.push({ name: 'audit', path: '/audit' });
+    await page.getByLabel('Per page').selectOption('10');
+    await expect.poll(() => rows.count()).toBe(10);
+    const newest = await rows.first().textContent();
+    await page.getByRole('button', { name: 'Older' }).click();
+    await page.getByTestId('audit-page').getByText('Page 2').waitFor();
+    expect(await rows.first().textContent()).not.toBe(newest);
+    await page.getByRole('button', { name: 'Newer' }).click();
+    await page.getByTestId('audit-page').getByText('Page 1').waitFor();
+    expect(await rows.first().textContent()).toBe(newest);
+    await page.getByLabel('Action').fill('user.create');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    // The admin made at the first start, and Bea.
+    await expect.poll(actions, { timeout: 10_000 }).toEqual(['user.create', 'user.create']);
+  });
+
   it('every page fits a 390 px wide screen without sideways scrolling', async () => {
     const narrow = async (p: Page, name: string): Promise<void> => {
       // Give polling pages a moment to settle; they never go fully idle.
@@ -362,6 +383,7 @@ describe('dubd studio in chromium against the real server', () => {
     // The login page in a context that is not logged in.
     const anon = await browser.newContext({ viewport: { width: 390, height: 844 } });
     const login = await anon.newPage();
+    collectConsoleErrors(login, consoleErrors);
     await login.goto(`${base}/login`);
     await narrow(login, 'login');
     await anon.close();

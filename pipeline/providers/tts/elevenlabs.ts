@@ -134,7 +134,7 @@ export class ElevenLabsTts implements TtsProvider {
     form.append('name', `dubd ${speaker} ${Date.now().toString(36)}`);
     form.append('description', 'Cloned by dubd from the source speaker of a dubbed stream');
     form.append('remove_background_noise', 'false');
-    form.append('files', new Blob([encodeWav(ref.samples, ref.sampleRate)], { type: 'audio/wav' }), 'reference.wav');
+    form.append('files', new Blob([new Uint8Array(encodeWav(ref.samples, ref.sampleRate))], { type: 'audio/wav' }), 'reference.wav');
     const reply = await httpCall(`${this.o.baseUrl}/v1/voices/add`, { method: 'POST', headers: this.headers(), body: form }, this.call(signal));
     let id: unknown;
     try {

@@ -135,7 +135,7 @@ export class XttsTts implements TtsProvider {
 
   private async cloneSpeaker(ref: SpeakerReference, signal?: AbortSignal): Promise<XttsLatents> {
     const form = new FormData();
-    form.append('wav_file', new Blob([encodeWav(ref.samples, ref.sampleRate)], { type: 'audio/wav' }), 'reference.wav');
+    form.append('wav_file', new Blob([new Uint8Array(encodeWav(ref.samples, ref.sampleRate))], { type: 'audio/wav' }), 'reference.wav');
     const reply = await httpCall(`${this.o.baseUrl}/clone_speaker`, { method: 'POST', body: form }, this.call(signal));
     const latents = this.json(reply.body, 'clone_speaker');
     if (!isLatents(latents)) throw new DubdError('ENGINE_FAILED', 'XTTS clone_speaker answered without gpt_cond_latent/speaker_embedding');

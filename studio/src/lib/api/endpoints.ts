@@ -4,6 +4,9 @@
  */
 import { api } from './index.js';
 import type {
+  ApiTokenDto,
+  AuditPage,
+  AuthUser,
   BackupDto,
   BackupStatus,
   BackupType,
@@ -11,15 +14,19 @@ import type {
   LiveSessionSummary,
   LoginResponse,
   Me,
+  NewApiToken,
+  NewUser,
   OutputFile,
   ProjectDetail,
   ProjectSummary,
+  Role,
   SegmentDto,
   StreamSummary,
   StreamWithKey,
   SystemResources,
   TranslationDto,
   TranslationStatus,
+  Waveform,
 } from './types.js';
 
 const enc = encodeURIComponent;
@@ -87,6 +94,8 @@ export const projects = {
   editTranslation: (translationId: string, patch: { text?: string; status?: TranslationStatus; expectedRevision?: number }) =>
     api.patch<TranslationDto>(`/api/translations/${enc(translationId)}`, patch),
   synthesize: (translationId: string) => api.post<JobDto>(`/api/translations/${enc(translationId)}/synthesize`),
+  /** Peaks of the source's audio (409 until the source is processed); `points` 100..20000. */
+  waveform: (id: string, points: number) => api.get<Waveform>(`/api/projects/${enc(id)}/waveform`, { points }),
   compose: (id: string) => api.post<JobDto>(`/api/projects/${enc(id)}/compose`),
   outputs: async (id: string) => listOf<OutputFile>(await api.get(`/api/projects/${enc(id)}/outputs`), 'outputs'),
   outputPath: (id: string, file: string) => `/api/projects/${enc(id)}/outputs/${enc(file)}`,
@@ -105,4 +114,27 @@ export const backups = {
   restore: (id: number) => api.post<unknown>(`/api/backups/${id}/restore`),
   remove: (id: number) => api.delete<unknown>(`/api/backups/${id}`),
   status: () => api.get<BackupStatus>('/api/backups/status'),
+};
+
+export const users = {
+  list: async () => listOf<AuthUser>(await api.get('/api/users'), 'users'),
+  /** Without a password the server makes a one-time password and answers it once. */
+  create: (input: { email: string; role: Role; password?: string; mustChangePassword?: boolean }) => api.post<NewUser>('/api/users', input),
+  update: (id: string, patch: { role?: Role; disabled?: boolean }) => api.patch<NewUser>(`/api/users/${enc(id)}`, patch),
+};
+
+export const tokens = {
+  list: async () => listOf<ApiTokenDto>(await api.get('/api/tokens'), 'tokens'),
+  create: (name: string, expiresInDays?: number) => api.post<NewApiToken>('/api/tokens', expiresInDays ? { name, expiresInDays } : { name }),
+  revoke: (id: string) => api.delete<ApiTokenDto>(`/api/tokens/${enc(id)}`),
+};
+
+export interface AuditFilter {
+  action?: string;
+  targetType?: string;
+}
+
+export const audit = {
+  /** One page, newest first; `before` is the previous page's `nextBefore`. */
+  page: (limit: number, before?: string, filter: AuditFilter = {}) => api.get<AuditPage>('/api/audit', { limit, before, ...filter }),
 };

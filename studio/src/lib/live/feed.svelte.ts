@@ -116,21 +116,27 @@ export class LiveFeed {
         else list.push({ unitId: e.unitId, text: e.text });
         break;
       }
+      // The server replays recent events when a socket (re)opens: a unit seen before is not counted twice.
       case 'dub': {
         const d = this.dub(e.unitId, e.lang, e.text);
+        const seen = d.lagMs !== undefined;
         d.lagMs = e.lagMs;
         d.speedFactor = e.speedFactor;
-        if (e.lagMs !== undefined) this.push(this.lag, { atMs: this.now(), lang: e.lang, lagMs: e.lagMs });
+        if (e.lagMs !== undefined && !seen) this.push(this.lag, { atMs: this.now(), lang: e.lang, lagMs: e.lagMs });
         break;
       }
-      case 'missed':
-        this.dub(e.unitId, e.lang, e.text).missed = true;
-        this.missed += 1;
+      case 'missed': {
+        const d = this.dub(e.unitId, e.lang, e.text);
+        if (!d.missed) this.missed += 1;
+        d.missed = true;
         break;
-      case 'shifted':
-        this.dub(e.unitId, e.lang, '').lateMs = e.lateMs;
-        this.shifted += 1;
+      }
+      case 'shifted': {
+        const d = this.dub(e.unitId, e.lang, '');
+        if (d.lateMs === undefined) this.shifted += 1;
+        d.lateMs = e.lateMs;
         break;
+      }
       case 'stats':
         this.onStats(e.stages as Record<string, StageStats>, e.counters);
         break;
@@ -151,6 +157,8 @@ export class LiveFeed {
 
   private onStats(stages: Record<string, StageStats>, counters: Record<string, number>): void {
     // Stats are cumulative: the chart shows each interval's own mean, from the difference with the last one.
+    // The same stats again (replayed on reconnect) add no point.
+    if (JSON.stringify(stages) === JSON.stringify(this.stages)) return;
     const point: StatsPoint = { atMs: this.now(), stages: {} };
     for (const [name, cur] of Object.entries(stages)) {
       const prev = this.stages[name];

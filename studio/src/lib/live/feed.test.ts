@@ -61,6 +61,21 @@ describe('LiveFeed', () => {
     expect(f.counters['ingest.dropped']).toBe(3);
   });
 
+  it('counts nothing twice when the server replays recent events after a reconnect', () => {
+    const f = new LiveFeed(() => 7);
+    const events: LiveEvent[] = [
+      transcript('s.1', 1, 'hello there', 'hello there', true),
+      { type: 'dub', unitId: 's.1.1', lang: 'es', text: 'hola', placedStartMs: 0, durationMs: 500, speedFactor: 1, lagMs: 1500, notes: [] },
+      { type: 'missed', unitId: 's.1.2', lang: 'es', text: 'ahí' },
+      { type: 'shifted', unitId: 's.1.1', lang: 'es', lateMs: 200 },
+      { type: 'stats', stages: { asr: { calls: 2, totalMs: 100, maxMs: 60 } }, counters: {} },
+    ];
+    for (const e of [...events, ...events]) f.apply(e);
+    expect(f.segments).toHaveLength(1);
+    expect(plain(f.lag)).toEqual([{ atMs: 7, lang: 'es', lagMs: 1500 }]);
+    expect([f.missed, f.shifted, f.stageHistory.length]).toEqual([1, 1, 1]);
+  });
+
   it('follows the session state and ignores what is not an event', () => {
     const f = new LiveFeed();
     f.receive('not json');

@@ -23,7 +23,8 @@ const translation: TranslationDto = {
   revision: 3,
   sourceRevision: 1,
   updatedAt: '2026-01-01T00:00:00.000Z',
-  synthesis: { translationRevision: 2, durationMs: 900 },
+  // Spoken from revision 2; the text is at 3 since: the voice is outdated.
+  synthesis: { translationRevision: 2, durationMs: 900, stale: true, url: '/api/translations/t1/audio' },
 };
 
 describe('TranslationRow (API faked at the wire on port 0)', () => {
@@ -33,6 +34,7 @@ describe('TranslationRow (API faked at the wire on port 0)', () => {
     srv = await startFakeApi({
       'PATCH /api/translations/t1': () => ({ json: { ...translation, status: 'reviewed' } }),
       'POST /api/translations/t1/synthesize': () => ({ status: 503, json: { code: 'INVALID_STATE', message: 'the voice engine is restarting' } }),
+      'GET /api/translations/t1/audio': () => ({ body: Buffer.from('RIFF....WAVEfmt '), type: 'audio/wav' }),
     });
     setApiBase(srv.url);
     session.start('tok', null);
@@ -43,8 +45,8 @@ describe('TranslationRow (API faked at the wire on port 0)', () => {
     await srv.close();
   });
 
-  function mount(): void {
-    render(Harness, { props: { component: TranslationRow, client: new QueryClient(), props: { projectId: 'p1', translation, segment, readonly: false } } });
+  function mount(t: TranslationDto = translation, readonly = false): void {
+    render(Harness, { props: { component: TranslationRow, client: new QueryClient(), props: { projectId: 'p1', translation: t, segment, readonly } } });
   }
 
   it('shows the provider candidates, the stale source and the outdated voice', () => {
@@ -52,6 +54,31 @@ describe('TranslationRow (API faked at the wire on port 0)', () => {
     expect(screen.getByText('2 provider candidates')).toBeTruthy();
     expect(screen.getByText('source changed: re-translating')).toBeTruthy();
     expect(screen.getByTestId('voice-badge').textContent).toContain('voice outdated');
+    expect(screen.getByTestId('voice-badge').dataset.state).toBe('stale');
+  });
+
+  it("says whether the line's voice is missing, current or stale", () => {
+    const states = (t: TranslationDto): string | undefined => {
+      const r = render(Harness, { props: { component: TranslationRow, client: new QueryClient(), props: { projectId: 'p1', translation: t, segment, readonly: true } } });
+      const badge = r.getByTestId('voice-badge');
+      r.unmount();
+      return `${badge.dataset.state}: ${badge.textContent?.trim()}`;
+    };
+    expect(states({ ...translation, synthesis: null })).toBe('none: no voice yet');
+    expect(states({ ...translation, synthesis: { ...translation.synthesis!, translationRevision: 3, stale: false } })).toBe('current: voice current · 900 ms');
+    // The server may call a voice stale for reasons of its own (a new voice setting), whatever the revisions.
+    expect(states({ ...translation, synthesis: { ...translation.synthesis!, translationRevision: 3, stale: true } })).toBe('stale: voice outdated · 900 ms');
+  });
+
+  it("plays the line's voice, fetched with the token, and has no play button before there is a voice", async () => {
+    mount({ ...translation, synthesis: null });
+    expect(screen.queryByRole('button', { name: /^Play/ })).toBeNull();
+    document.body.innerHTML = '';
+    mount(translation, true);
+    await fireEvent.click(screen.getByRole('button', { name: 'Play voice of line 1' }));
+    const audio = await screen.findByTestId<HTMLAudioElement>('audio-preview');
+    expect(audio.src).toMatch(/^blob:/);
+    expect(srv.requests.find((r) => r.path === '/api/translations/t1/audio')?.headers.authorization).toBe('Bearer tok');
   });
 
   it('takes a candidate and saves it as reviewed', async () => {

@@ -13,7 +13,8 @@ export interface Recorded {
   body: Buffer;
 }
 
-export type Reply = { status?: number; json?: unknown; text?: string };
+/** JSON, plain text, or raw bytes with their content type (audio). */
+export type Reply = { status?: number; json?: unknown; text?: string; body?: Buffer; type?: string };
 export type Handler = (req: Recorded) => Reply | Promise<Reply>;
 
 export interface FakeApi {
@@ -43,6 +44,10 @@ export async function startFakeApi(routes: Record<string, Handler>): Promise<Fak
         return void res.end(JSON.stringify({ code: 'NOT_FOUND', message: `no route for ${key}` }));
       }
       void Promise.resolve(handler(rec)).then((r) => {
+        if (r.body !== undefined) {
+          res.writeHead(r.status ?? 200, { 'content-type': r.type ?? 'application/octet-stream' });
+          return void res.end(r.body);
+        }
         if (r.text !== undefined) {
           res.writeHead(r.status ?? 200, { 'content-type': 'text/plain' });
           return void res.end(r.text);

@@ -1,0 +1,32 @@
+/**
+ * Project events over WebSockets: `/api/projects/:id/events` (one project) and `/api/events` (all of
+ * them), each message one ProjectEvent as JSON, straight from the ProjectEventBus. Events are
+ * notifications: a client that reconnects re-reads the state (GET /api/projects/:id) and listens on.
+ * The router authenticates the upgrade and bounds what a slow client may queue.
+ */
+import type { ProjectService } from '../../projects/service.js';
+import type { SocketRoute } from './types.js';
+
+export function projectEventSockets(service: Pick<ProjectService, 'project' | 'subscribe'>): SocketRoute[] {
+  const tag = 'projects';
+  return [
+    {
+      path: '/api/projects/:id/events',
+      permission: 'project.read',
+      tag,
+      summary: "The project's events as they happen (job, progress, status, deleted): one ProjectEvent JSON per message",
+      admit: async (params) => {
+        const id = params.id ?? '';
+        await service.project(id);
+        return (send) => service.subscribe((e) => send(JSON.stringify(e)), id);
+      },
+    },
+    {
+      path: '/api/events',
+      permission: 'project.read',
+      tag,
+      summary: 'Every project’s events as they happen: one ProjectEvent JSON per message',
+      admit: async () => (send) => service.subscribe((e) => send(JSON.stringify(e))),
+    },
+  ];
+}
