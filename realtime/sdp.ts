@@ -77,3 +77,52 @@ export function fixWhepAnswer(sdp: string, audioMid: string): string {
 export function wantsVideo(sdp: string): boolean {
   return /^m=video [1-9]\d* /m.test(sdp) && /^a=rtpmap:\d+ H264\/90000/im.test(sdp);
 }
+
+/** An offered codec as werift negotiates it (payload type, MIME type, the offer's fmtp). */
+export interface OfferedCodec {
+  mimeType: string;
+  parameters?: string;
+}
+
+/** profile_idc values whose decoders also decode streams of the key's profile (ITU-T H.264 A.2). */
+const DECODED_BY: Record<number, number[]> = {
+  0x4d: [0x4d, 0x64, 0x6e, 0x7a, 0xf4], // Main: Main and the High family
+  0x58: [0x58], // Extended
+  0x64: [0x64, 0x6e, 0x7a, 0xf4], // High: High, High 10, High 4:2:2, High 4:4:4 Predictive
+};
+
+/**
+ * The offered H.264 format to send a stream of `sourceProfileLevelId` (hex, from its SPS) with: only
+ * packetization-mode=1 (we send FU-A fragments, which mode 0 forbids), best profile match first, then the
+ * viewer's own order. werift would take the offer's first video codec (Chromium offers VP8 first) and
+ * matches H.264 by MIME type alone, so the choice has to be made here.
+ */
+export function pickH264<C extends OfferedCodec>(offered: readonly C[], sourceProfileLevelId?: string): C | undefined {
+  const src = sourceProfileLevelId && /^[0-9a-f]{6}$/i.test(sourceProfileLevelId) ? parseInt(sourceProfileLevelId, 16) : undefined;
+  const rank = (c: C): number => {
+    const fmtp = fmtpOf(c.parameters);
+    if (c.mimeType.toLowerCase() !== 'video/h264' || fmtp['packetization-mode'] !== '1') return -1;
+    if (src === undefined) return 1;
+    const plid = /^[0-9a-f]{6}$/i.test(fmtp['profile-level-id'] ?? '') ? parseInt(fmtp['profile-level-id'], 16) : 0x42e01f; // RFC 6184 default
+    const [idc, flags, srcIdc, srcFlags] = [plid >> 16, (plid >> 8) & 0xff, src >> 16, (src >> 8) & 0xff];
+    if (idc === srcIdc && (flags & ~srcFlags) === 0) return 3; // the source's profile, or a looser variant of it
+    if (srcIdc === 0x42 || DECODED_BY[srcIdc]?.includes(idc)) return 2; // a superset profile (Baseline: all)
+    return 1; // browsers' software decoders take any profile: better than no picture
+  };
+  let best: C | undefined;
+  let bestRank = 0;
+  for (const c of offered) {
+    const r = rank(c);
+    if (r > bestRank) [best, bestRank] = [c, r];
+  }
+  return best;
+}
+
+function fmtpOf(parameters: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of (parameters ?? '').split(';')) {
+    const i = kv.indexOf('=');
+    if (i > 0) out[kv.slice(0, i).trim().toLowerCase()] = kv.slice(i + 1).trim();
+  }
+  return out;
+}

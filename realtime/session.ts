@@ -62,7 +62,10 @@ export class LiveSession {
   /** The mixed track of each target language, for WebRTC viewers. */
   private hubs: FrameHub[] = [];
   /** The original video, on the session clock, for WebRTC viewers. */
-  private readonly video = new VideoHub();
+  private readonly video = new VideoHub({
+    onReencode: () =>
+      this.opts.log.info({ stream: this.name }, 'source video has B-frames: WebRTC viewers get a re-encode (costs CPU; set B-frames to 0 in OBS to avoid it)'),
+  });
   private readonly legs = new LegSequence();
   private graceTimer: NodeJS.Timeout | undefined;
   private restartTimes: number[] = [];

@@ -3,6 +3,8 @@
  * realtime/http.ts maps POST /whep/<name> → offer(), DELETE /whep/resource/<id> → delete().
  * One werift RTCPeerConnection per viewer; each viewer pulls its own bounded feed, encodes 20 ms Opus and
  * sends RTP. No trickle ICE: the answer carries all candidates, so one HTTP round trip is enough.
+ * Offers that ask for video also get the session's H.264 (video/video-hub.ts), held with the dub, in the
+ * offered H.264 format that fits it (sdp.ts pickH264).
  */
 import { randomInt, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -22,7 +24,7 @@ import type { VideoSubscription } from './video/video-hub.js';
 import { DubdError, InvalidStateError, toError } from '../pipeline/errors.js';
 
 import type { AudioSubscription } from './frame-hub.js';
-import { checkOffer, fixWhepAnswer, invalidOffer, wantsVideo } from './sdp.js';
+import { checkOffer, fixWhepAnswer, invalidOffer, pickH264, wantsVideo } from './sdp.js';
 import { OpusPacketizer } from './opus-packetizer.js';
 
 export interface WhepServerOptions {
@@ -124,7 +126,9 @@ export class WhepServer {
     this.live.set(v.id, v);
     this.watch(v);
     this.startWatchdog();
-    this.log.info({ id: v.id, name, lang, viewers: this.live.size }, 'whep viewer added');
+    // Re-encoded video (a source with B-frames) costs CPU while anyone watches: say so where it starts.
+    const video = v.video ? (v.video.sub.reencoded ? 'h264 (re-encoded: the source has B-frames)' : 'h264') : 'none';
+    this.log.info({ id: v.id, name, lang, video, viewers: this.live.size }, 'whep viewer added');
     return { id: v.id, answer };
   }
 
@@ -183,6 +187,7 @@ export class WhepServer {
     if (v.tx.mid === null || v.tx.mid === undefined || !codec || codec.mimeType.toLowerCase() !== 'audio/opus') {
       throw invalidOffer('no audio section with Opus was negotiated');
     }
+    if (v.video) this.chooseVideoCodec(v, v.video);
     // werift 0.24 ignores `iceServers: []` and queries stun.l.google.com anyway, and setLocalDescription waits
     // for that answer: up to 5 s per viewer where UDP or DNS is filtered. Host candidates only, as configured.
     for (const t of v.pc.iceTransports) (t.connection as unknown as { stunServer?: unknown }).stunServer = undefined;
@@ -197,13 +202,28 @@ export class WhepServer {
     }
     const sdp = v.pc.localDescription?.sdp;
     if (!sdp) throw new DubdError('INTERNAL', 'werift produced no local description');
-    const vcodec = v.video?.tx.codecs[0];
-    if (v.video && (v.video.tx.mid === null || v.video.tx.mid === undefined || vcodec?.mimeType.toLowerCase() !== 'video/h264')) {
-      // The viewer's video section did not take H.264: audio only.
-      v.video.sub.close();
-      v.video = undefined;
-    }
     return fixWhepAnswer(sdp, v.tx.mid);
+  }
+
+  /**
+   * Sends video with the offered H.264 format that fits the stream (see pickH264), and answers with that
+   * format alone. werift would send with the offer's first video codec (VP8 in Chromium's offers: the picture
+   * was then never sent) and answers every H.264 variant, packetization-mode=0 ones included.
+   */
+  private chooseVideoCodec(v: Viewer, video: ViewerVideo): void {
+    const codec = video.tx.mid === null || video.tx.mid === undefined ? undefined : pickH264(video.tx.codecs, video.sub.profileLevelId);
+    if (!codec) {
+      // No usable H.264 in the viewer's video section: audio only, and say so (inactive), not a silent sendonly.
+      this.log.info({ id: v.id, offered: video.tx.codecs.map((c) => `${c.mimeType};${c.parameters ?? ''}`) }, 'whep viewer gets no video: no H.264 with packetization-mode=1 offered');
+      video.tx.setDirection('inactive');
+      video.sub.close();
+      video.track.stop();
+      v.video = undefined;
+      return;
+    }
+    video.tx.codecs = [codec];
+    video.tx.sender.codec = codec; // werift took codecs[0] when it read the offer
+    this.log.debug({ id: v.id, payloadType: codec.payloadType, fmtp: codec.parameters, source: video.sub.profileLevelId, reencoded: video.sub.reencoded }, 'whep video format');
   }
 
   private watch(v: Viewer): void {

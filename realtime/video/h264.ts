@@ -9,6 +9,8 @@ export interface AccessUnit {
   /** Presentation time on the FLV clock (dts + composition time), ms. */
   ptsMs: number;
   key: boolean;
+  /** Composition offset (pts − dts), ms: > 0 on frames that B-frames make shown later than decoded. */
+  ctsMs?: number;
   /** NAL units without start codes or length prefixes. */
   nals: Buffer[];
 }
@@ -53,7 +55,7 @@ export class FlvH264Reader {
       const nals = this.splitNals(body.subarray(5));
       if (nals.length === 0) continue;
       const key = (body[0] >> 4) === 1 || nals.some((n) => (n[0] & 0x1f) === NAL_IDR);
-      yield { ptsMs: ts + cts, key, nals: key ? this.withParameterSets(nals) : nals };
+      yield { ptsMs: ts + cts, ctsMs: cts, key, nals: key ? this.withParameterSets(nals) : nals };
     }
   }
 
