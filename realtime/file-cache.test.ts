@@ -27,6 +27,22 @@ describe('FileCache', () => {
     expect((await cache.get(f)).toString()).toBe('#2');
   });
 
+  it('peek() answers only from memory: nothing before the first read, the body after, nothing for a stale playlist', async () => {
+    const seg = join(dir, 'p.m4s');
+    const list = join(dir, 'p.m3u8');
+    writeFileSync(seg, 'seg');
+    writeFileSync(list, '#p');
+    const cache = new FileCache({ maxBytes: 1000, playlistTtlMs: 30 });
+    expect(cache.peek(seg)).toBeUndefined();
+    await cache.get(seg);
+    await cache.get(list);
+    expect(cache.peek(seg)?.toString()).toBe('seg');
+    expect(cache.peek(list)?.toString()).toBe('#p');
+    await new Promise((r) => setTimeout(r, 40));
+    expect(cache.peek(list)).toBeUndefined();
+    expect(cache.peek(seg)?.toString()).toBe('seg');
+  });
+
   it('stays within its byte bound, evicting the least recently used', async () => {
     const cache = new FileCache({ maxBytes: 25, playlistTtlMs: 50 });
     for (const n of ['x', 'y', 'z']) writeFileSync(join(dir, `${n}.m4s`), n.repeat(10));

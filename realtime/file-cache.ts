@@ -30,15 +30,22 @@ export class FileCache {
     return this.bytes;
   }
 
-  async get(path: string): Promise<Buffer> {
+  /**
+   * The file's body when a fresh copy is in memory, else undefined: the common case answered without a
+   * promise, so a hit costs no microtask and no garbage beyond the response itself.
+   */
+  peek(path: string): Buffer | undefined {
     const hit = this.entries.get(path);
-    const fresh = hit && (!CHANGING.test(path) || performance.now() - hit.readAt < this.opts.playlistTtlMs);
-    if (hit && fresh) {
-      // Map order is the LRU order: move to the end.
-      this.entries.delete(path);
-      this.entries.set(path, hit);
-      return hit.body;
-    }
+    if (!hit || (CHANGING.test(path) && performance.now() - hit.readAt >= this.opts.playlistTtlMs)) return undefined;
+    // Map order is the LRU order: move to the end.
+    this.entries.delete(path);
+    this.entries.set(path, hit);
+    return hit.body;
+  }
+
+  async get(path: string): Promise<Buffer> {
+    const hit = this.peek(path);
+    if (hit) return hit;
     const pending = this.reading.get(path);
     if (pending) return pending;
     const read = readFile(path)

@@ -111,23 +111,17 @@ export class HttpServer {
     });
     app.get('/live/*', (res, req) => {
       const url = req.getUrl();
-      let aborted = false;
-      res.onAborted(() => (aborted = true));
       const file = resolveLiveFile(routes.liveDir, url);
       if (!file) return void json(res, 404, { code: 'NOT_FOUND', message: `no such file: ${url}` });
+      // Thousands of viewers ask for the same few files: answer from memory before the handler returns.
+      const cached = files.peek(file);
+      if (cached) return void sendLiveFile(res, file, cached);
+      let aborted = false;
+      res.onAborted(() => (aborted = true));
       files
         .get(file)
         .then((body) => {
-          if (aborted) return;
-          const ext = extname(file);
-          res.cork(() => {
-            res.writeStatus('200 OK');
-            res.writeHeader('Content-Type', CONTENT_TYPES[ext] ?? 'application/octet-stream');
-            res.writeHeader('Access-Control-Allow-Origin', '*');
-            // Playlists change every segment; segments never change once written.
-            res.writeHeader('Cache-Control', ext === '.m3u8' ? 'no-cache' : 'max-age=3600');
-            res.end(body);
-          });
+          if (!aborted) sendLiveFile(res, file, body);
         })
         .catch(() => {
           if (!aborted) json(res, 404, { code: 'NOT_FOUND', message: `no such file: ${url}` });
@@ -266,6 +260,18 @@ const STUDIO_TYPES: Record<string, string> = {
 };
 
 const REASONS: Record<number, string> = { 200: 'OK', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large', 500: 'Internal Server Error', 503: 'Service Unavailable' };
+
+function sendLiveFile(res: uWS.HttpResponse, file: string, body: Buffer): void {
+  const ext = extname(file);
+  res.cork(() => {
+    res.writeStatus('200 OK');
+    res.writeHeader('Content-Type', CONTENT_TYPES[ext] ?? 'application/octet-stream');
+    res.writeHeader('Access-Control-Allow-Origin', '*');
+    // Playlists change every segment; segments never change once written.
+    res.writeHeader('Cache-Control', ext === '.m3u8' ? 'no-cache' : 'max-age=3600');
+    res.end(body);
+  });
+}
 
 function json(res: uWS.HttpResponse, status: number, body: unknown): void {
   res.cork(() => {
