@@ -120,7 +120,7 @@ export const users = {
   list: async () => listOf<AuthUser>(await api.get('/api/users'), 'users'),
   /** Without a password the server makes a one-time password and answers it once. */
   create: (input: { email: string; role: Role; password?: string; mustChangePassword?: boolean }) => api.post<NewUser>('/api/users', input),
-  update: (id: string, patch: { role?: Role; disabled?: boolean }) => api.patch<NewUser>(`/api/users/${enc(id)}`, patch),
+  update: (id: string, patch: { role?: Role; disabled?: boolean; resetPassword?: true }) => api.patch<NewUser>(`/api/users/${enc(id)}`, patch),
 };
 
 export const tokens = {

@@ -35,10 +35,14 @@ describe('UsersAdmin (API faked at the wire on port 0)', () => {
       },
       'PATCH /api/users/u1': () => ({ status: 409, json: { code: 'CONFLICT', message: 'cannot demote the last admin' } }),
       'PATCH /api/users/u2': (r) => {
-        const b = JSON.parse(r.body.toString()) as { role?: AuthUser['role']; disabled?: boolean };
+        const b = JSON.parse(r.body.toString()) as { role?: AuthUser['role']; disabled?: boolean; resetPassword?: true };
         const u = users[1];
         if (b.role) u.role = b.role;
         if (b.disabled !== undefined) u.disabledAt = b.disabled ? '2026-02-01T00:00:00.000Z' : null;
+        if (b.resetPassword) {
+          u.mustChangePassword = true;
+          return { json: { user: u, oneTimePassword: 'Reset-9876-wxyz' } };
+        }
         return { json: { user: u } };
       },
     });
@@ -109,6 +113,22 @@ describe('UsersAdmin (API faked at the wire on port 0)', () => {
     await waitFor(async () => expect(within(await row('bea@example.org')).getByText('disabled')).toBeTruthy());
     expect(bodies('PATCH')).toEqual([{ role: 'admin' }, { disabled: true }]);
     expect(screen.getByRole('button', { name: 'Enable bea@example.org' })).toBeTruthy();
+  });
+
+  it('resets a password only after confirming, and shows the one-time password once', async () => {
+    mount();
+    await row('bea@example.org');
+    await fireEvent.click(screen.getByRole('button', { name: 'Reset the password of bea@example.org' }));
+    expect(await screen.findByText('Reset the password of bea@example.org?')).toBeTruthy();
+    await fireEvent.click(screen.getByRole('button', { name: 'Cancel' }));
+    expect(bodies('PATCH')).toEqual([]);
+    await fireEvent.click(screen.getByRole('button', { name: 'Reset the password of bea@example.org' }));
+    const dialog = await screen.findByRole('dialog');
+    await fireEvent.click(within(dialog).getByRole('button', { name: 'Reset password' }));
+    const otp = await screen.findByLabelText<HTMLInputElement>('One-time password');
+    expect(otp.value).toBe('Reset-9876-wxyz');
+    expect(bodies('PATCH')).toEqual([{ resetPassword: true }]);
+    await waitFor(async () => expect(within(await row('bea@example.org')).getByText('one-time password')).toBeTruthy());
   });
 
   it("shows the server's refusal and puts the role back", async () => {
