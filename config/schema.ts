@@ -95,6 +95,11 @@ const liveSchema = z.object({
   maxRestartsPerMinute: z.number().int().min(0).max(60).default(5),
   hlsSegmentSeconds: z.number().min(1).max(6).default(1),
   hlsListSize: z.number().int().min(3).max(60).default(10),
+  /**
+   * Reverse proxies in front of the HTTP port (e.g. ["127.0.0.1"] for nginx on this machine): their
+   * X-Forwarded-For names the client (the login limit counts per client address).
+   */
+  trustedProxies: z.array(z.string().ip()).default([]),
   /** Extra ICE host addresses WebRTC viewers may reach this server at (its public IP behind NAT). */
   iceHostAddresses: z.array(z.string()).default([]),
   /** Dubbed languages sent on to other RTMP servers (YouTube, Twitch, a CDN), video copied. */

@@ -196,7 +196,7 @@ export class DubdServer {
   private async buildApi(): Promise<ApiRouter> {
     const store = this.store;
     const sessions = this.sessionTokens as SessionTokens;
-    const router = new ApiRouter({ db: store.sql, sessions, log: this.log.child({ component: 'api' }) });
+    const router = new ApiRouter({ db: store.sql, sessions, log: this.log.child({ component: 'api' }), trustedProxies: this.cfg.live.trustedProxies });
     const urls = (name: string): ReturnType<typeof publicUrls> => publicUrls(this.cfg.live, name, { rtmp: this.rtmpPort, http: this.httpPort });
     router.add(
       authModule({ store, sessions }),

@@ -273,6 +273,9 @@ describe.each(kvBackends().map((k) => k.name))('login rate limiting with the %s 
     const retryAfter = Number(blocked.headers.get('retry-after'));
     expect(Number.isInteger(retryAfter) && retryAfter > 0 && retryAfter <= 15 * 60).toBe(true);
     expect((await login(11, u.email.toUpperCase(), u.password)).status).toBe(429);
+    // No proxy is trusted: an X-Forwarded-For of the client's choosing changes nothing.
+    const forged = await apis[0].call('POST', '/api/auth/login', { body: { email: u.email, password: u.password }, headers: { 'x-forwarded-for': '198.51.100.77' } });
+    expect(forged.status).toBe(429);
     const other = await createTestUser(stores[0], 'viewer');
     expect((await login(0, other.email, other.password)).status).toBe(200);
   });
@@ -291,5 +294,36 @@ describe.each(kvBackends().map((k) => k.name))('login rate limiting with the %s 
     const statuses = answers.map((a) => a.status).sort();
     expect(statuses.filter((s) => s === 401)).toHaveLength(10);
     expect(statuses.filter((s) => s === 429)).toHaveLength(20);
+  });
+});
+
+describe('login rate limiting behind a trusted reverse proxy (embedded database, in-process kv)', () => {
+  const b = dbBackends()[1];
+  let store: Store;
+  let server: TestApiServer;
+  let api: ApiClient;
+
+  beforeAll(async () => {
+    store = await openTestStore(b);
+    const sessions = await SessionTokens.load({ dataDir: b.dataDir() });
+    server = await startTestApi(new ApiRouter({ db: store.sql, sessions, trustedProxies: ['127.0.0.1'] }).add(authModule({ store, sessions })));
+    const doc = (await (await fetch(`${server.base}/api/openapi.json`)).json()) as ResponseChecker['doc'];
+    api = new ApiClient(server.base, new ResponseChecker(doc));
+  });
+  afterAll(async () => {
+    await server?.close();
+    await store?.close();
+    await b.cleanup();
+  });
+
+  const login = (client: string, email: string, password: string) =>
+    api.call('POST', '/api/auth/login', { body: { email, password }, headers: { 'x-forwarded-for': `6.6.6.6, ${client}` } });
+
+  it('counts per client address the proxy names, not per proxy', async () => {
+    const u = await createTestUser(store, 'viewer');
+    for (let i = 0; i < 10; i += 1) expect((await login('198.51.100.1', u.email, 'wrong password 123')).status).toBe(401);
+    expect((await login('198.51.100.1', u.email, u.password)).status).toBe(429);
+    // Another client behind the same proxy is not locked out by the first one's guesses.
+    expect((await login('198.51.100.2', u.email, u.password)).status).toBe(200);
   });
 });

@@ -23,6 +23,7 @@ import { buildOpenApi, pathParams, type OpenApiDocument, type OpenApiInfo } from
 export { apiError, errorResponse, statusOf, type ApiErrorCode } from './errors.js';
 import type { ApiModule, ApiRequest, ApiRoute, ApiStreamRequest, SocketFeed, SocketRoute } from './types.js';
 import { upgradeWhenAdmitted } from './ws-upgrade.js';
+import { clientAddress } from './client-address.js';
 
 export interface ApiRouterOptions {
   /** Where credentials are checked (the store's sql). */
@@ -34,6 +35,8 @@ export interface ApiRouterOptions {
   /** JSON body limit of routes that set none. */
   defaultMaxBodyBytes: number;
   info: OpenApiInfo;
+  /** Reverse proxies whose X-Forwarded-For is believed (live.trustedProxies). */
+  trustedProxies: string[];
 }
 
 export const defaultApiRouterOptions: Omit<ApiRouterOptions, 'db' | 'sessions'> = {
@@ -41,6 +44,7 @@ export const defaultApiRouterOptions: Omit<ApiRouterOptions, 'db' | 'sessions'> 
   passwordChangeRoutes: ['POST /api/auth/password', 'GET /api/me'],
   defaultMaxBodyBytes: 1 << 20,
   info: { title: 'dubd', version: '0.1.0', description: 'Real-time and project dubbing server' },
+  trustedProxies: [],
 };
 
 const METHOD_OF = { GET: 'get', POST: 'post', PATCH: 'patch', PUT: 'put', DELETE: 'del' } as const;
@@ -214,7 +218,7 @@ export class ApiRouter {
     req.forEach((k, v) => (headers[k] = v));
     const rawParams = pathParams(route.path).map((name, i) => [name, req.getParameter(i) ?? ''] as const);
     const query = new URLSearchParams(req.getQuery() ?? '');
-    const remoteAddress = Buffer.from(res.getRemoteAddressAsText()).toString();
+    const remoteAddress = clientAddress(Buffer.from(res.getRemoteAddressAsText()).toString(), headers['x-forwarded-for'], this.opts.trustedProxies);
     const lengthHeader = headers['content-length'];
     const contentLength = lengthHeader && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
     const reply = (status: number, body: unknown, extra?: Record<string, string>): void => this.send(res, state, status, body, extra);
