@@ -94,7 +94,7 @@ export const translationSchema = z.object({
       durationMs: z.number().int(),
       /** Made from an older revision of the translation than the current one: it is being (or will be) spoken again. */
       stale: z.boolean(),
-      /** Where to fetch the audio (Range requests work). */
+      /** Where to fetch the audio (Range requests work); it changes whenever the line is spoken again, so it can key a cache. */
       url: z.string(),
     })
     .nullable(),
@@ -225,7 +225,7 @@ export function toTranslationDto(t: Translation & { idx?: number; synthesis: Syn
     sourceRevision: t.sourceRevision,
     updatedAt: t.updatedAt.toISOString(),
     synthesis: t.synthesis
-      ? { translationRevision: t.synthesis.translationRevision, durationMs: t.synthesis.durationMs, stale: t.synthesis.translationRevision < t.revision, url: `/api/translations/${t.id}/audio` }
+      ? { translationRevision: t.synthesis.translationRevision, durationMs: t.synthesis.durationMs, stale: t.synthesis.translationRevision < t.revision, url: `/api/translations/${t.id}/audio?v=${t.synthesis.updatedAt.getTime()}` }
       : null,
   };
 }
