@@ -12,7 +12,7 @@ import { dbBackends, kvBackends, TEST_REDIS_URL } from '../../store/testing/back
 import { authModule } from './auth-routes.js';
 import { ApiRouter } from './router.js';
 import { createTestUser, openTestStore, startTestApi, type TestApiServer } from './testing/api-server.js';
-import { ApiClient, ResponseChecker } from './testing/openapi-check.js';
+import { ApiClient } from './testing/openapi-check.js';
 
 describe.each(dbBackends())('auth, token, user and audit routes on $name', (b) => {
   let store: Store;
@@ -39,8 +39,7 @@ describe.each(dbBackends())('auth, token, user and audit routes on $name', (b) =
     admin.email = boot.email;
     admin.password = boot.password;
     await backdate();
-    const doc = (await (await fetch(`${server.base}/api/openapi.json`)).json()) as ResponseChecker['doc'];
-    api = new ApiClient(server.base, new ResponseChecker(doc));
+    api = await ApiClient.of(server.base);
   });
 
   afterAll(async () => {
@@ -247,8 +246,7 @@ describe.each(kvBackends().map((k) => k.name))('login rate limiting with the %s 
       const sessions = await SessionTokens.load({ dataDir: b.dataDir() });
       const server = await startTestApi(new ApiRouter({ db: store.sql, sessions }).add(authModule({ store, sessions })));
       servers.push(server);
-      const doc = (await (await fetch(`${server.base}/api/openapi.json`)).json()) as ResponseChecker['doc'];
-      apis.push(new ApiClient(server.base, new ResponseChecker(doc)));
+      apis.push(await ApiClient.of(server.base));
     }
   });
 
@@ -307,8 +305,7 @@ describe('login rate limiting behind a trusted reverse proxy (embedded database,
     store = await openTestStore(b);
     const sessions = await SessionTokens.load({ dataDir: b.dataDir() });
     server = await startTestApi(new ApiRouter({ db: store.sql, sessions, trustedProxies: ['127.0.0.1'] }).add(authModule({ store, sessions })));
-    const doc = (await (await fetch(`${server.base}/api/openapi.json`)).json()) as ResponseChecker['doc'];
-    api = new ApiClient(server.base, new ResponseChecker(doc));
+    api = await ApiClient.of(server.base);
   });
   afterAll(async () => {
     await server?.close();

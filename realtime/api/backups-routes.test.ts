@@ -14,7 +14,7 @@ import { dbBackends } from '../../store/testing/backends.js';
 import { backupsModule } from './backups-routes.js';
 import { ApiRouter } from './router.js';
 import { createTestUser, openTestStore, startTestApi, type TestApiServer, type TestUser } from './testing/api-server.js';
-import { ApiClient, ResponseChecker } from './testing/openapi-check.js';
+import { ApiClient } from './testing/openapi-check.js';
 import type { ApiRequest, JsonRoute } from './types.js';
 
 describe.each(dbBackends())('backup routes on $name', (backend) => {
@@ -43,8 +43,7 @@ describe.each(dbBackends())('backup routes on $name', (backend) => {
       users[role] = await createTestUser(store, role);
       token[role] = (await sessions.issue(users[role].user)).token;
     }
-    const doc = (await (await fetch(`${server.base}/api/openapi.json`)).json()) as ResponseChecker['doc'];
-    api = new ApiClient(server.base, new ResponseChecker(doc));
+    api = await ApiClient.of(server.base);
   });
   afterAll(async () => {
     await server?.close();

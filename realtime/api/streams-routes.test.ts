@@ -11,7 +11,7 @@ import { StreamRegistry } from '../streams.js';
 import { ApiRouter } from './router.js';
 import { streamsModule } from './streams-routes.js';
 import { createTestUser, openTestStore, startTestApi, type TestApiServer } from './testing/api-server.js';
-import { ApiClient, ResponseChecker } from './testing/openapi-check.js';
+import { ApiClient } from './testing/openapi-check.js';
 
 describe.each(dbBackends())('stream routes over the file registry, audited in $name', (b) => {
   let store: Store;
@@ -32,8 +32,7 @@ describe.each(dbBackends())('stream routes over the file registry, audited in $n
     const ed = await createTestUser(store, 'editor');
     editor = { token: (await sessions.issue(ed.user)).token, email: ed.email };
     viewerToken = (await sessions.issue((await createTestUser(store, 'viewer')).user)).token;
-    const doc = (await (await fetch(`${server.base}/api/openapi.json`)).json()) as ResponseChecker['doc'];
-    api = new ApiClient(server.base, new ResponseChecker(doc));
+    api = await ApiClient.of(server.base);
   });
 
   afterAll(async () => {

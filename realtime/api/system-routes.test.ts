@@ -11,7 +11,7 @@ import type { LiveSessionInfo } from './dto.js';
 import { ApiRouter } from './router.js';
 import { probeGpu, systemModule } from './system-routes.js';
 import { createTestUser, openTestStore, startTestApi, type TestApiServer } from './testing/api-server.js';
-import { ApiClient, ResponseChecker } from './testing/openapi-check.js';
+import { ApiClient } from './testing/openapi-check.js';
 
 const backend = dbBackends()[0];
 const MiB = 1024 * 1024;
@@ -38,8 +38,7 @@ describe('system routes (real PostgreSQL for credentials)', () => {
     );
     server = await startTestApi(router);
     viewerToken = (await sessions.issue((await createTestUser(store, 'viewer')).user)).token;
-    const doc = (await (await fetch(`${server.base}/api/openapi.json`)).json()) as ResponseChecker['doc'];
-    api = new ApiClient(server.base, new ResponseChecker(doc));
+    api = await ApiClient.of(server.base);
   });
 
   afterAll(async () => {

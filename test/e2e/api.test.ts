@@ -47,8 +47,7 @@ describe('dubd serve (binary): the REST API with auth on the embedded database',
     cfg = join(dir, 'dubd.json');
     writeFileSync(cfg, JSON.stringify({ dataDir: join(dir, 'data'), logLevel: 'warn', live: { host: '127.0.0.1', rtmpPort: 0, httpPort: 0 } }));
     server = await serve(cfg);
-    const doc = (await (await fetch(`http://127.0.0.1:${server.httpPort}/api/openapi.json`)).json()) as ResponseChecker['doc'];
-    api = new ApiClient(`http://127.0.0.1:${server.httpPort}`, new ResponseChecker(doc));
+    api = await ApiClient.of(`http://127.0.0.1:${server.httpPort}`);
   });
 
   afterAll(async () => {

@@ -15,7 +15,7 @@ import type { Sample } from '../../pipeline/media/sample.js';
 import { realRecording } from '../../projects/testing.js';
 import type { z } from 'zod';
 import type { ProjectDto, SegmentDto, projectDetailsSchema } from '../../realtime/api/projects-dto.js';
-import { ApiClient, ResponseChecker } from '../../realtime/api/testing/openapi-check.js';
+import { ApiClient } from '../../realtime/api/testing/openapi-check.js';
 
 type Details = z.infer<typeof projectDetailsSchema>;
 interface Session {
@@ -87,8 +87,7 @@ describe('dubd serve (binary): a project from a real recording, edited and compo
     writeFileSync(cfg, JSON.stringify({ dataDir, logLevel: 'warn', live: { host: '127.0.0.1', rtmpPort: 0, httpPort: 0 } }));
     server = await serve(cfg);
     base = `http://127.0.0.1:${server.httpPort}`;
-    const doc = (await (await fetch(`${base}/api/openapi.json`)).json()) as ResponseChecker['doc'];
-    api = new ApiClient(base, new ResponseChecker(doc));
+    api = await ApiClient.of(base);
     const oneTime = /created user 'admin' with one-time password: (\S+)/.exec(server.out())?.[1] ?? '';
     const login = (await api.call('POST', '/api/auth/login', { body: { email: 'admin', password: oneTime } })).body as Session;
     const changed = (await api.call('POST', '/api/auth/password', { token: login.token, body: { currentPassword: oneTime, newPassword: 'project e2e passphrase' } })).body as Session;

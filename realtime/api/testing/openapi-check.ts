@@ -75,6 +75,12 @@ export class ApiClient {
     readonly checker: ResponseChecker,
   ) {}
 
+  /** A client for the server at `base`, checking every answer against the OpenAPI document it serves. */
+  static async of(base: string): Promise<ApiClient> {
+    const doc = (await (await fetch(`${base}/api/openapi.json`)).json()) as ResponseChecker['doc'];
+    return new ApiClient(base, new ResponseChecker(doc));
+  }
+
   /** Calls `METHOD template` (e.g. 'DELETE', '/api/tokens/:id' with params.id) and checks the answer against the document. */
   async call(method: string, template: string, opts: CallOptions = {}): Promise<ApiAnswer> {
     const path = template.replace(/:([A-Za-z0-9_]+)/g, (_m, name: string) => encodeURIComponent(opts.params?.[name] ?? ''));
