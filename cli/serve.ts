@@ -39,6 +39,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const streams = server.registry.list();
   if (streams.length === 0) io.stdout.write('  no streams yet: run `npx dubd streams add show --to es,pt` in another terminal (no restart needed)\n');
   for (const s of streams) io.stdout.write(`  ${s.name} (${s.to.join(',')}): ${urls(s.name).hls}\n`);
+  io.stdout.write(`  studio:  http://localhost:${ports.http}/   (log in as admin)\n`);
   io.stdout.write(`  metrics: http://localhost:${ports.http}/metrics\n`);
   io.stdout.write(`  API:     http://localhost:${ports.http}/api/openapi.json\n`);
   await new Promise<void>((resolve) => {
