@@ -10,7 +10,6 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { DubdError } from '../pipeline/errors.js';
 import { projectsSchema } from '../projects/config.js';
@@ -18,6 +17,7 @@ import { openProjects } from '../projects/index.js';
 import { realRecording, testConfig, waitForStatus } from '../projects/testing.js';
 import { openStore } from '../store/index.js';
 import { listJobs } from '../store/repos/jobs.js';
+import { deleteRedisKeysWithPrefix } from '../store/kv-redis.js';
 
 export interface ProjectBenchmarkOptions {
   dir: string;
@@ -138,14 +138,7 @@ async function oneRun(n: number, opts: Required<Omit<ProjectBenchmarkOptions, 'l
     await store.close();
     await admin.unsafe(`drop database if exists ${dbName} with (force)`);
     await admin.end();
-    const r = new Redis(opts.redisUrl);
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      if (keys.length > 0) await r.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-    await r.quit();
+    await deleteRedisKeysWithPrefix(opts.redisUrl, prefix);
     await rm(dataDir, { recursive: true, force: true });
   }
 }

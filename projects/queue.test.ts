@@ -1,25 +1,13 @@
 // The stage queue's contract, the same tests on both implementations: in-process and BullMQ on the real Redis.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TEST_REDIS_URL } from '../store/testing/backends.js';
 import { InProcessQueue, NoRetryError, openStageQueue, type StageJobRef, type StageQueue } from './queue.js';
+import { deleteRedisKeysWithPrefix } from '../store/kv-redis.js';
 
 const prefix = `dubd_test_${randomBytes(6).toString('hex')}:`;
 
-afterAll(async () => {
-  const r = new Redis(TEST_REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      if (keys.length > 0) await r.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    await r.quit();
-  }
-});
+afterAll(() => deleteRedisKeysWithPrefix(TEST_REDIS_URL, prefix));
 
 const kinds: { name: string; open: () => Promise<StageQueue> }[] = [
   { name: 'in-process', open: async () => new InProcessQueue() },

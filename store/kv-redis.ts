@@ -172,3 +172,19 @@ export async function openRedisKv(opts: KvOptions): Promise<Kv> {
     },
   };
 }
+
+/** Deletes every key under `prefix` (throwaway test and benchmark namespaces), a SCAN page at a time. */
+export async function deleteRedisKeysWithPrefix(url: string, prefix: string): Promise<void> {
+  const r = new Redis(url, { lazyConnect: true });
+  await r.connect();
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      if (keys.length > 0) await r.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    await r.quit();
+  }
+}

@@ -11,11 +11,11 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { openDatabase, type Database } from '../db.js';
 import { openKv, type Kv } from '../kv.js';
 import { migrate } from '../migrate.js';
+import { deleteRedisKeysWithPrefix } from '../kv-redis.js';
 
 /** A server where the test may create and drop databases (trust auth on the development and CI machines). */
 export const TEST_PG_ADMIN_URL = process.env.DUBD_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -132,20 +132,7 @@ export function kvBackends(): KvBackend[] {
     {
       name: 'redis',
       open: () => openKv({ ...base, redisUrl: TEST_REDIS_URL }),
-      async cleanup() {
-        const r = new Redis(TEST_REDIS_URL, { lazyConnect: true });
-        await r.connect();
-        try {
-          let cursor = '0';
-          do {
-            const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-            if (keys.length > 0) await r.del(...keys);
-            cursor = next;
-          } while (cursor !== '0');
-        } finally {
-          await r.quit();
-        }
-      },
+      cleanup: () => deleteRedisKeysWithPrefix(TEST_REDIS_URL, prefix),
     },
   ];
 }

@@ -11,7 +11,6 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sample } from '../../pipeline/media/sample.js';
 import { openProjects, type Projects } from '../../projects/index.js';
@@ -21,6 +20,7 @@ import { openStore, type Store } from '../../store/index.js';
 import { listAudit, type Actor } from '../../store/repos/audit.js';
 import { listJobs } from '../../store/repos/jobs.js';
 import { dbBackends, TEST_REDIS_URL } from '../../store/testing/backends.js';
+import { deleteRedisKeysWithPrefix } from '../../store/kv-redis.js';
 
 const BIN = resolve(import.meta.dirname, '../../bin/dubd.js');
 const actor: Actor = { userId: null, name: 'test' };
@@ -91,14 +91,7 @@ describe('dubd worker ×2 on the real PostgreSQL and Redis', () => {
     await projects?.close();
     await store?.close();
     await b.cleanup();
-    const r = new Redis(TEST_REDIS_URL);
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      if (keys.length > 0) await r.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-    await r.quit();
+    await deleteRedisKeysWithPrefix(TEST_REDIS_URL, prefix);
     await rm(dataDir, { recursive: true, force: true });
   });
 
