@@ -21,8 +21,12 @@ export function canonicalAddress(address: string): string {
   return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
 }
 
-export function clientAddress(peer: string, forwardedFor: string | undefined, trustedProxies: readonly string[]): string {
-  const trusted = new Set(trustedProxies.map(canonicalAddress));
+/** The proxies to believe, in canonical spelling: made once, asked on every request. */
+export function trustedProxySet(addresses: readonly string[]): ReadonlySet<string> {
+  return new Set(addresses.map(canonicalAddress));
+}
+
+export function clientAddress(peer: string, forwardedFor: string | undefined, trusted: ReadonlySet<string>): string {
   let client = canonicalAddress(peer);
   if (!forwardedFor || !trusted.has(client)) return client;
   const hops = forwardedFor.split(',').map(canonicalAddress);

@@ -23,7 +23,7 @@ import { buildOpenApi, pathParams, type OpenApiDocument, type OpenApiInfo } from
 export { apiError, errorResponse, statusOf, type ApiErrorCode } from './errors.js';
 import type { ApiModule, ApiRequest, ApiRoute, ApiStreamRequest, SocketFeed, SocketRoute } from './types.js';
 import { upgradeWhenAdmitted } from './ws-upgrade.js';
-import { clientAddress } from './client-address.js';
+import { clientAddress, trustedProxySet } from './client-address.js';
 
 export interface ApiRouterOptions {
   /** Where credentials are checked (the store's sql). */
@@ -67,9 +67,11 @@ export class ApiRouter {
   private readonly keys = new Set<string>();
   private doc: OpenApiDocument | undefined;
   private closing: Promise<void> | undefined;
+  private readonly trustedProxies: ReadonlySet<string>;
 
   constructor(options: Partial<ApiRouterOptions> & Pick<ApiRouterOptions, 'db' | 'sessions'>) {
     this.opts = { ...defaultApiRouterOptions, ...options };
+    this.trustedProxies = trustedProxySet(this.opts.trustedProxies);
     this.add({
       routes: [
         {
@@ -218,7 +220,7 @@ export class ApiRouter {
     req.forEach((k, v) => (headers[k] = v));
     const rawParams = pathParams(route.path).map((name, i) => [name, req.getParameter(i) ?? ''] as const);
     const query = new URLSearchParams(req.getQuery() ?? '');
-    const remoteAddress = clientAddress(Buffer.from(res.getRemoteAddressAsText()).toString(), headers['x-forwarded-for'], this.opts.trustedProxies);
+    const remoteAddress = clientAddress(Buffer.from(res.getRemoteAddressAsText()).toString(), headers['x-forwarded-for'], this.trustedProxies);
     const lengthHeader = headers['content-length'];
     const contentLength = lengthHeader && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
     const reply = (status: number, body: unknown, extra?: Record<string, string>): void => this.send(res, state, status, body, extra);
