@@ -72,6 +72,12 @@ export class EventFeed {
     return this.recentEvents.list();
   }
 
+  /** A socket's feed: the recent history first, then every new event, until the returned unsubscribe. */
+  follow = (send: Subscriber): (() => void) => {
+    for (const json of this.recent()) send(json);
+    return this.subscribe(send);
+  };
+
   publish(event: LiveEvent): void {
     const kept = KEPT.has(event.type);
     if (this.subscribers.size === 0 && !kept) return;

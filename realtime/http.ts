@@ -17,6 +17,7 @@ import { upgradeWhenAdmitted, type Authorize } from './api/ws-upgrade.js';
 import type { EventFeed } from './events.js';
 import type { LiveMetrics } from './metrics.js';
 import { FileCache } from './file-cache.js';
+import { FeedSockets, type FeedSocketData } from './feed-sockets.js';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.m3u8': 'application/vnd.apple.mpegurl',
@@ -54,11 +55,6 @@ export interface ApiMount {
 
 const STATUS_OF: Partial<Record<ErrorCode, number>> = { INPUT_NOT_FOUND: 404, NOT_FOUND: 404, INVALID_ARGUMENT: 400, INVALID_STATE: 503, UNAUTHENTICATED: 401, FORBIDDEN: 403, CONFLICT: 409 };
 
-interface WsData {
-  feed: EventFeed;
-  unsubscribe?: () => void;
-}
-
 export class HttpServer {
   private listenSocket: uWS.us_listen_socket | undefined;
   private closed = false;
@@ -67,7 +63,7 @@ export class HttpServer {
   private constructor(
     port: number,
     socket: uWS.us_listen_socket,
-    private readonly sockets: Set<uWS.WebSocket<WsData>>,
+    private readonly sockets: FeedSockets,
   ) {
     this.port = port;
     this.listenSocket = socket;
@@ -78,7 +74,7 @@ export class HttpServer {
     const { routes, log } = opts;
     const app = uWS.App();
     const files = new FileCache();
-    const sockets = new Set<uWS.WebSocket<WsData>>();
+    const sockets = new FeedSockets();
     const authorize: Authorize = opts.api
       ? (authorization, permission) => (opts.api as ApiMount).authorize(authorization, permission)
       : () => Promise.reject(new DubdError('UNAUTHENTICATED', 'this server has no API to log in to'));
@@ -127,29 +123,21 @@ export class HttpServer {
           if (!aborted) json(res, 404, { code: 'NOT_FOUND', message: `no such file: ${url}` });
         });
     });
-    app.ws<WsData>('/live/:name/events', {
+    app.ws<FeedSocketData>('/live/:name/events', {
       maxBackpressure: MAX_WS_BACKPRESSURE,
       upgrade: (res, req, context) => {
         const name = req.getParameter(0) ?? '';
-        upgradeWhenAdmitted<WsData>(res, req, context, async (authorization) => {
+        upgradeWhenAdmitted<FeedSocketData>(res, req, context, async (authorization) => {
           await authorize(authorization, 'stream.read');
           // Looked up after the login check: the answer says nothing about sessions to strangers.
           const feed = routes.feedOf(name);
           if (!feed) throw new DubdError('NOT_FOUND', `no live session '${name.slice(0, 100)}'`);
-          return { feed };
+          // History first (bounded by the feed), then live events: a page opened mid-session shows what was said.
+          return { feed: feed.follow };
         }, log);
       },
-      open: (ws) => {
-        sockets.add(ws);
-        const data = ws.getUserData();
-        // History first (bounded by the feed), then live events: a page opened mid-session shows what was said.
-        for (const text of data.feed.recent()) ws.send(text, false);
-        data.unsubscribe = data.feed.subscribe((text) => void ws.send(text, false));
-      },
-      close: (ws) => {
-        sockets.delete(ws);
-        ws.getUserData().unsubscribe?.();
-      },
+      open: (ws) => sockets.opened(ws),
+      close: (ws) => sockets.closed(ws),
     });
     // WHEP (viewers) and WHIP (publishers): POST an SDP offer, get the answer and a resource URL to DELETE when done.
     for (const kind of ['whep', 'whip'] as const) {
@@ -246,7 +234,7 @@ export class HttpServer {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const ws of this.sockets) ws.end(1001, 'server shutting down');
+    this.sockets.endAll(1001, 'server shutting down');
     if (this.listenSocket) uWS.us_listen_socket_close(this.listenSocket);
     this.listenSocket = undefined;
   }

@@ -3,6 +3,7 @@
 // database, with a real WebSocket client (ws): authentication before the upgrade, what each socket carries,
 // the live feed's replay, slow clients, and shutdown.
 import { mkdtempSync } from 'node:fs';
+import { connect as connectTcp } from 'node:net';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,7 +63,9 @@ function received(o: Opened, n: number): Promise<string[]> {
       }
     };
     o.ws.on('message', check);
-    o.ws.once('close', () => (o.messages.length >= n ? resolve(o.messages) : reject(new Error(`closed after ${o.messages.length} of ${n} messages`))));
+    o.ws.once('close', (code: number, reason: Buffer) =>
+      o.messages.length >= n ? resolve(o.messages) : reject(new Error(`closed (${code} ${reason.toString()}) after ${o.messages.length} of ${n} messages`)),
+    );
     check();
   });
 }
@@ -203,6 +206,33 @@ describe('event WebSockets on the real server (uWS on port 0, embedded database)
     feed.publish({ type: 'state', state: 'reconnecting' });
     expect(JSON.parse((await received(late, RECENT_EVENTS + 1))[RECENT_EVENTS])).toEqual({ type: 'state', state: 'reconnecting' });
     late.ws.close();
+  });
+
+  it('a non-compliant upgrade (Connection: close) is closed by uWS right after open; neither socket kind touches it after, and the server keeps serving', async () => {
+    feed.publish({ type: 'state', state: 'live' });
+    const { port } = new URL(base);
+    for (const path of ['/live/show/events', '/api/events']) {
+      const bytes = await new Promise<string>((resolve, reject) => {
+        const s = connectTcp(Number(port), '127.0.0.1');
+        let text = '';
+        s.on('connect', () =>
+          s.write(
+            `GET ${path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: close\r\nAuthorization: Bearer ${viewer}\r\n` +
+              'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+          ),
+        );
+        s.on('data', (d: Buffer) => (text += d.toString('latin1')));
+        s.on('close', () => resolve(text));
+        s.on('error', reject);
+      });
+      expect(bytes, path).toMatch(/^HTTP\/1\.1 101/);
+    }
+    // Give the deferred replay its turn, then the server must still answer (a throw there would kill it).
+    await new Promise((r) => setImmediate(r));
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    const later = opened(await connect(`${ws}/live/show/events`, { protocols: ['dubd', `bearer.${viewer}`] }));
+    expect((await received(later, 1)).length).toBeGreaterThan(0);
+    later.ws.close();
   });
 
   it('a client that stops reading is not queued for without bound: the project socket is closed, the live feed skips it', async () => {

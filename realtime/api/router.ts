@@ -21,7 +21,8 @@ import { parseBody, readBody, streamBody, unknownField, type BodyState } from '.
 import { corsHeaders, sendFile } from './send-file.js';
 import { buildOpenApi, pathParams, type OpenApiDocument, type OpenApiInfo } from './openapi.js';
 export { apiError, errorResponse, statusOf, type ApiErrorCode } from './errors.js';
-import type { ApiModule, ApiRequest, ApiRoute, ApiStreamRequest, SocketFeed, SocketRoute } from './types.js';
+import { FeedSockets, type FeedSocketData } from '../feed-sockets.js';
+import type { ApiModule, ApiRequest, ApiRoute, ApiStreamRequest, SocketRoute } from './types.js';
 import { upgradeWhenAdmitted } from './ws-upgrade.js';
 import { clientAddress, trustedProxySet } from './client-address.js';
 
@@ -52,18 +53,13 @@ const METHOD_OF = { GET: 'get', POST: 'post', PATCH: 'patch', PUT: 'put', DELETE
 /** An event socket may queue this much for a slow client; past it the socket is closed (the client reconnects and re-reads). */
 const MAX_SOCKET_BACKPRESSURE = 1 << 20;
 
-interface SocketData {
-  feed: SocketFeed;
-  unsubscribe?: () => void;
-  closed?: boolean;
-}
 
 export class ApiRouter {
   private readonly opts: ApiRouterOptions;
   private readonly modules: ApiModule[] = [];
   private readonly routes: ApiRoute[] = [];
   private readonly socketRoutes: SocketRoute[] = [];
-  private readonly openSockets = new Set<uWS.WebSocket<SocketData>>();
+  private readonly openSockets = new FeedSockets();
   private readonly keys = new Set<string>();
   private doc: OpenApiDocument | undefined;
   private closing: Promise<void> | undefined;
@@ -163,7 +159,7 @@ export class ApiRouter {
   /** Idempotent: later requests answer 503; open event sockets are closed; every module's close() runs. */
   close(): Promise<void> {
     if (!this.closing) {
-      for (const ws of [...this.openSockets]) ws.end(1001, 'server shutting down');
+      this.openSockets.endAll(1001, 'server shutting down');
       this.closing = Promise.allSettled(this.modules.map(async (m) => m.close?.())).then(() => undefined);
     }
     return this.closing;
@@ -171,14 +167,14 @@ export class ApiRouter {
 
   /** A module's event socket: authorised and admitted before the upgrade, fed once open, unsubscribed when closed. */
   private mountSocket(app: uWS.TemplatedApp, route: SocketRoute): void {
-    app.ws<SocketData>(route.path, {
+    app.ws<FeedSocketData>(route.path, {
       maxBackpressure: MAX_SOCKET_BACKPRESSURE,
       closeOnBackpressureLimit: 1,
       // Clients only listen: anything they send is small or a mistake.
       maxPayloadLength: 4096,
       upgrade: (res, req, context) => {
         const rawParams = pathParams(route.path).map((name, i) => [name, req.getParameter(i) ?? ''] as const);
-        upgradeWhenAdmitted<SocketData>(
+        upgradeWhenAdmitted<FeedSocketData>(
           res,
           req,
           context,
@@ -191,18 +187,9 @@ export class ApiRouter {
       },
       open: (ws) => {
         if (this.closing) return void ws.end(1001, 'server shutting down');
-        this.openSockets.add(ws);
-        const data = ws.getUserData();
-        data.unsubscribe = data.feed((text) => {
-          if (!data.closed) ws.send(text, false);
-        });
+        this.openSockets.opened(ws);
       },
-      close: (ws) => {
-        this.openSockets.delete(ws);
-        const data = ws.getUserData();
-        data.closed = true;
-        data.unsubscribe?.();
-      },
+      close: (ws) => this.openSockets.closed(ws),
     });
   }
 

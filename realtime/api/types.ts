@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream';
 import type { ZodTypeAny } from 'zod';
 import type { Principal } from '../../store/auth/authenticate.js';
 import type { Action } from '../../store/auth/roles.js';
+import type { SocketFeed } from '../feed-sockets.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
@@ -84,7 +85,7 @@ export interface StreamRoute extends RouteBase {
 export type ApiRoute = JsonRoute | StreamRoute;
 
 /** Called once the socket is open with a function that sends one text message; returns the unsubscribe function. */
-export type SocketFeed = (send: (text: string) => void) => () => void;
+export type { SocketFeed };
 
 /**
  * A WebSocket a module serves (event feeds). The router authenticates the upgrade and checks the
