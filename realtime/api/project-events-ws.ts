@@ -5,7 +5,16 @@
  * The router authenticates the upgrade and bounds what a slow client may queue.
  */
 import type { ProjectService } from '../../projects/service.js';
+import type { ProjectEvent } from '../../projects/types.js';
 import type { SocketRoute } from './types.js';
+
+// The bus hands the same event object to every listener: serialise it once, not once per socket.
+const serialised = new WeakMap<ProjectEvent, string>();
+function jsonOf(event: ProjectEvent): string {
+  let json = serialised.get(event);
+  if (json === undefined) serialised.set(event, (json = JSON.stringify(event)));
+  return json;
+}
 
 export function projectEventSockets(service: Pick<ProjectService, 'project' | 'subscribe'>): SocketRoute[] {
   const tag = 'projects';
@@ -18,7 +27,7 @@ export function projectEventSockets(service: Pick<ProjectService, 'project' | 's
       admit: async (params) => {
         const id = params.id ?? '';
         await service.project(id);
-        return (send) => service.subscribe((e) => send(JSON.stringify(e)), id);
+        return (send) => service.subscribe((e) => send(jsonOf(e)), id);
       },
     },
     {
@@ -26,7 +35,7 @@ export function projectEventSockets(service: Pick<ProjectService, 'project' | 's
       permission: 'project.read',
       tag,
       summary: 'Every project’s events as they happen: one ProjectEvent JSON per message',
-      admit: async () => (send) => service.subscribe((e) => send(JSON.stringify(e))),
+      admit: async () => (send) => service.subscribe((e) => send(jsonOf(e))),
     },
   ];
 }
