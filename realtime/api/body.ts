@@ -8,12 +8,45 @@ import { apiError } from './errors.js';
 export interface BodyState {
   aborted: boolean;
   responded: boolean;
-  /** The whole request body arrived (else the connection is closed after the answer). */
+  /** The whole request body arrived. */
   bodyDone?: boolean;
+  /** The request's Content-Length, if it declared one. */
+  contentLength?: number;
+  /** Answered before the body arrived: the rest is being read and dropped (see answerBeforeBody). */
+  draining?: boolean;
+  /** uWS delivery of the body is paused (a streamed body whose reader is behind). */
+  paused?: boolean;
   onAbort?: () => void;
 }
 
 export const aborted = (): DubdError => new DubdError('ABORTED', 'the client went away');
+
+/** A body declared larger than this is not read to its end after an early answer: the connection is closed. */
+export const DRAIN_LIMIT = 16 << 20;
+
+/**
+ * Called (corked) as an answer ends while the request body is still arriving (413, 401 on an upload, …);
+ * says whether to close the connection with the answer. Closing resets a client still writing, and most
+ * (fetch, browsers) then report a network error instead of the answer; so, like nginx's lingering close,
+ * the rest is read and dropped, and the connection stays usable. Only a body declared larger than
+ * DRAIN_LIMIT is cut off.
+ */
+export function answerBeforeBody(res: uWS.HttpResponse, state: BodyState): boolean {
+  if (state.bodyDone || state.draining) return false;
+  if ((state.contentLength ?? 0) > DRAIN_LIMIT) return true;
+  state.draining = true;
+  // A streamed body may be paused for backpressure (resuming one that is not confuses uWS's keep-alive).
+  if (state.paused) res.resume();
+  state.paused = false;
+  return false;
+}
+
+/** First in every onData: while draining, drops the chunk and says so. */
+function dropped(state: BodyState, isLast: boolean): boolean {
+  if (!state.draining) return false;
+  if (isLast) state.bodyDone = true;
+  return true;
+}
 
 /** The whole body, refused past `limit` (onTooLarge answers 413 at once). uWS reuses its chunks: copy them. */
 export function readBody(res: uWS.HttpResponse, state: BodyState, limit: number, onTooLarge: () => void): Promise<Uint8Array> {
@@ -22,7 +55,7 @@ export function readBody(res: uWS.HttpResponse, state: BodyState, limit: number,
     let size = 0;
     state.onAbort = () => reject(aborted());
     res.onData((chunk, isLast) => {
-      if (size > limit) return;
+      if (dropped(state, isLast) || size > limit) return;
       size += chunk.byteLength;
       if (size > limit) {
         onTooLarge();
@@ -41,28 +74,27 @@ export function readBody(res: uWS.HttpResponse, state: BodyState, limit: number,
 
 /** The body as a Readable with backpressure (uWS pause/resume); past `limit` it errors with PAYLOAD_TOO_LARGE. */
 export function streamBody(res: uWS.HttpResponse, state: BodyState, limit: number, onTooLarge: () => void): Readable {
-  let paused = false;
   let size = 0;
   const live = (): boolean => !state.aborted && !state.responded;
   const stream = new Readable({
     highWaterMark: 1 << 20,
     read() {
-      if (paused && live()) res.resume();
-      paused = false;
+      if (state.paused && live()) res.resume();
+      state.paused = false;
     },
   });
   state.onAbort = () => stream.destroy(aborted());
   // Errors reach a handler through its own listeners (pipeline); one that never started must not crash the process.
   stream.on('error', () => undefined);
   res.onData((chunk, isLast) => {
-    if (stream.destroyed || size > limit) return;
+    if (dropped(state, isLast) || stream.destroyed || size > limit) return;
     size += chunk.byteLength;
     if (size > limit) {
       stream.destroy(apiError('PAYLOAD_TOO_LARGE', `the request body is larger than ${limit} bytes`));
       return onTooLarge();
     }
     if (chunk.byteLength > 0 && !stream.push(Buffer.copyBytesFrom(new Uint8Array(chunk))) && !isLast) {
-      paused = true;
+      state.paused = true;
       res.pause();
     }
     if (isLast) {

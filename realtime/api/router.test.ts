@@ -3,6 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
+import { connect as connectTcp } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +12,7 @@ import { issueApiToken } from '../../store/auth/tokens.js';
 import type { Store } from '../../store/index.js';
 import { systemActor } from '../../store/repos/audit.js';
 import { dbBackends } from '../../store/testing/backends.js';
+import { DRAIN_LIMIT } from './body.js';
 import { ApiRouter } from './router.js';
 import { createTestUser, openTestStore, startTestApi, type TestApiServer, type TestUser } from './testing/api-server.js';
 import { ApiClient, ResponseChecker } from './testing/openapi-check.js';
@@ -205,6 +207,48 @@ describe('ApiRouter (real uWebSockets.js on port 0, real PostgreSQL)', () => {
     expect(await readdir(uploads)).toEqual(before);
     const ok = await api.call('POST', '/api/t/small-upload', { token: editorToken, raw: randomBytes(1024) });
     expect([ok.status, ok.body]).toEqual([201, { ok: true }]);
+  });
+
+  it('an answer given before the body arrived (413, 401) reaches a client still uploading: the rest is read and dropped, the connection stays usable', async () => {
+    // Raw HTTP/1.1 on one connection: headers, then the answer is awaited, then the body is written, then a
+    // second request. Closing at the answer (as before) broke the upload mid-way — fetch then reports a
+    // network error instead of the answer — and of course the second request.
+    const { port } = new URL(server.base);
+    for (const [path, auth, status] of [
+      ['/api/t/small-upload', `Authorization: Bearer ${editorToken}\r\n`, '413'],
+      ['/api/t/upload', '', '401'],
+    ] as const) {
+      const socket = connectTcp(Number(port), '127.0.0.1');
+      let text = '';
+      let closed = false;
+      socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+      socket.on('close', () => (closed = true));
+      socket.on('error', () => undefined);
+      const answers = async (n: number): Promise<void> => expect.poll(() => text.split('HTTP/1.1 ').length - 1, { timeout: 10_000 }).toBe(n);
+      const length = 1 << 20;
+      socket.write(`POST ${path} HTTP/1.1\r\nHost: x\r\n${auth}Content-Type: application/octet-stream\r\nContent-Length: ${length}\r\n\r\n`);
+      await answers(1);
+      expect(text, path).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
+      for (let sent = 0; sent < length; sent += 64 * 1024) socket.write(randomBytes(64 * 1024));
+      socket.write('GET /api/t/public HTTP/1.1\r\nHost: x\r\n\r\n');
+      await answers(2);
+      expect(text.split('HTTP/1.1 ')[2], path).toMatch(/^200 [\s\S]*"anonymous":true/);
+      expect(closed).toBe(false);
+      socket.destroy();
+    }
+  });
+
+  it('a body declared larger than DRAIN_LIMIT is answered and the connection closed: none of it is read', async () => {
+    const { port } = new URL(server.base);
+    const socket = connectTcp(Number(port), '127.0.0.1');
+    let text = '';
+    socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    const closed = new Promise<void>((r) => socket.on('close', () => r()));
+    socket.on('error', () => undefined);
+    socket.write(`POST /api/t/small-upload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${editorToken}\r\nContent-Length: ${DRAIN_LIMIT + 1}\r\n\r\n`);
+    await closed;
+    expect(text).toMatch(/^HTTP\/1.1 413 /);
+    expect((await api.call('GET', '/api/t/public')).status).toBe(200);
   });
 
   it('a $file result streams the file with its content type and headers; a missing file → 404', async () => {

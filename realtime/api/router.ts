@@ -17,7 +17,7 @@ import { requirePermission, type Action } from '../../store/auth/roles.js';
 import type { Db } from '../../store/db.js';
 import { storeError } from '../../store/errors.js';
 import { apiError, errorResponse, retryAfterHeader } from './errors.js';
-import { parseBody, readBody, streamBody, unknownField, type BodyState } from './body.js';
+import { answerBeforeBody, parseBody, readBody, streamBody, unknownField, type BodyState } from './body.js';
 import { corsHeaders, sendFile } from './send-file.js';
 import { buildOpenApi, pathParams, type OpenApiDocument, type OpenApiInfo } from './openapi.js';
 export { apiError, errorResponse, statusOf, type ApiErrorCode } from './errors.js';
@@ -210,6 +210,7 @@ export class ApiRouter {
     const remoteAddress = clientAddress(Buffer.from(res.getRemoteAddressAsText()).toString(), headers['x-forwarded-for'], this.trustedProxies);
     const lengthHeader = headers['content-length'];
     const contentLength = lengthHeader && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
+    state.contentLength = contentLength;
     const reply = (status: number, body: unknown, extra?: Record<string, string>): void => this.send(res, state, status, body, extra);
     const fail = (err: unknown): void => this.fail(route, res, state, err);
 
@@ -279,8 +280,7 @@ export class ApiRouter {
       res.writeStatus(`${status} ${STATUS_CODES[status] ?? 'Unknown'}`);
       corsHeaders(res);
       for (const [k, v] of Object.entries(lower)) res.writeHeader(k, v);
-      // A body we did not read in full cannot be skipped on this connection: close it after the answer.
-      res.end(payload, !state.bodyDone);
+      res.end(payload, answerBeforeBody(res, state));
     });
   }
 

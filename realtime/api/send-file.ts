@@ -8,7 +8,7 @@ import { STATUS_CODES } from 'node:http';
 import { basename, extname } from 'node:path';
 import type uWS from 'uWebSockets.js';
 import { apiError } from './errors.js';
-import type { BodyState } from './body.js';
+import { answerBeforeBody, type BodyState } from './body.js';
 
 export function corsHeaders(res: uWS.HttpResponse): void {
   res.writeHeader('Access-Control-Allow-Origin', '*');
@@ -85,7 +85,7 @@ export async function sendFile(res: uWS.HttpResponse, state: BodyState, status: 
     corsHeaders(res);
     for (const [k, v] of Object.entries(h)) res.writeHeader(k, v);
   };
-  if (length === 0) return void res.cork(() => (head(), res.end('', !state.bodyDone)));
+  if (length === 0) return void res.cork(() => (head(), res.end('', answerBeforeBody(res, state))));
   await new Promise<void>((resolve) => {
     const file = createReadStream(path, { highWaterMark: 256 * 1024, start, end: start + length - 1 });
     let first = true;
@@ -105,7 +105,11 @@ export async function sendFile(res: uWS.HttpResponse, state: BodyState, status: 
       let ok = false;
       let done = false;
       res.cork(() => {
-        if (first) head();
+        if (first) {
+          head();
+          // tryEnd cannot close the connection after: a body declared too large to drain is left unread.
+          answerBeforeBody(res, state);
+        }
         first = false;
         [ok, done] = res.tryEnd(buf, length);
       });
