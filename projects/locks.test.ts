@@ -12,7 +12,9 @@ async function overlap(locks: ProjectLocks, keysA: string[], keysB: string[]): P
     (async () => {
       inside += 1;
       if (inside > 1) overlapped = true;
-      await new Promise((r) => setTimeout(r, 50));
+      // Held until the other is inside too, or for long enough that it would be on a loaded machine.
+      const end = Date.now() + 1000;
+      while (!overlapped && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
       inside -= 1;
     })();
   await Promise.all([locks.withLocks(keysA, hold), locks.withLocks(keysB, hold)]);

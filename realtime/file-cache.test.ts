@@ -19,11 +19,13 @@ describe('FileCache', () => {
   it('re-reads a playlist once it is older than the TTL', async () => {
     const f = join(dir, 'index.m3u8');
     writeFileSync(f, '#1');
-    const cache = new FileCache({ maxBytes: 1000, playlistTtlMs: 30 });
+    let now = 0;
+    const cache = new FileCache({ maxBytes: 1000, playlistTtlMs: 30, now: () => now });
     expect((await cache.get(f)).toString()).toBe('#1');
     writeFileSync(f, '#2');
+    now = 29;
     expect((await cache.get(f)).toString()).toBe('#1');
-    await new Promise((r) => setTimeout(r, 40));
+    now = 30;
     expect((await cache.get(f)).toString()).toBe('#2');
   });
 
@@ -32,13 +34,14 @@ describe('FileCache', () => {
     const list = join(dir, 'p.m3u8');
     writeFileSync(seg, 'seg');
     writeFileSync(list, '#p');
-    const cache = new FileCache({ maxBytes: 1000, playlistTtlMs: 30 });
+    let now = 0;
+    const cache = new FileCache({ maxBytes: 1000, playlistTtlMs: 30, now: () => now });
     expect(cache.peek(seg)).toBeUndefined();
     await cache.get(seg);
     await cache.get(list);
     expect(cache.peek(seg)?.toString()).toBe('seg');
     expect(cache.peek(list)?.toString()).toBe('#p');
-    await new Promise((r) => setTimeout(r, 40));
+    now = 30;
     expect(cache.peek(list)).toBeUndefined();
     expect(cache.peek(seg)?.toString()).toBe('seg');
   });

@@ -9,6 +9,8 @@ import { readFile } from 'node:fs/promises';
 export interface FileCacheOptions {
   maxBytes: number;
   playlistTtlMs: number;
+  /** Milliseconds on a monotonic clock (tests pass their own). */
+  now?: () => number;
 }
 
 /** Files that are rewritten in place. */
@@ -24,7 +26,11 @@ export class FileCache {
   private readonly reading = new Map<string, Promise<Buffer>>();
   private bytes = 0;
 
-  constructor(private readonly opts: FileCacheOptions = { maxBytes: 64 * 1024 * 1024, playlistTtlMs: 100 }) {}
+  private readonly now: () => number;
+
+  constructor(private readonly opts: FileCacheOptions = { maxBytes: 64 * 1024 * 1024, playlistTtlMs: 100 }) {
+    this.now = opts.now ?? (() => performance.now());
+  }
 
   get size(): number {
     return this.bytes;
@@ -36,7 +42,7 @@ export class FileCache {
    */
   peek(path: string): Buffer | undefined {
     const hit = this.entries.get(path);
-    if (!hit || (CHANGING.test(path) && performance.now() - hit.readAt >= this.opts.playlistTtlMs)) return undefined;
+    if (!hit || (CHANGING.test(path) && this.now() - hit.readAt >= this.opts.playlistTtlMs)) return undefined;
     // Map order is the LRU order: move to the end.
     this.entries.delete(path);
     this.entries.set(path, hit);
@@ -65,7 +71,7 @@ export class FileCache {
       this.entries.delete(path);
     }
     if (body.length > this.opts.maxBytes) return;
-    this.entries.set(path, { body, readAt: performance.now() });
+    this.entries.set(path, { body, readAt: this.now() });
     this.bytes += body.length;
     for (const [key, e] of this.entries) {
       if (this.bytes <= this.opts.maxBytes) break;

@@ -25,6 +25,8 @@ export interface ApertiumOptions {
   capitalize: boolean;
   /** A sentence taking longer means a hung pipeline: it is killed and restarted. */
   timeoutMs: number;
+  /** The first sentence of a freshly started pipeline may take this long (it loads its dictionaries first). */
+  startTimeoutMs: number;
 }
 
 export const defaultApertiumOptions: ApertiumOptions = {
@@ -32,6 +34,7 @@ export const defaultApertiumOptions: ApertiumOptions = {
   warm: ['en-es'],
   capitalize: true,
   timeoutMs: 10_000,
+  startTimeoutMs: 60_000,
 };
 
 const INSTALL_HINT = 'apt-get install apertium apertium-eng-spa apertium-es-pt';
@@ -281,6 +284,7 @@ export class ApertiumMt implements MtProvider {
           script,
           args: ['-n', ''],
           timeoutMs: this.opts.timeoutMs,
+          startTimeoutMs: this.opts.startTimeoutMs,
           dropEmptyAnswers: true,
         });
         // close() may have run while the script was being prepared.

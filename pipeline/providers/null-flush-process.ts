@@ -19,6 +19,11 @@ export interface NullFlushProcessOptions {
   /** A request taking longer is treated as a hung pipeline: it is killed and restarted on the next request. */
   timeoutMs: number;
   /**
+   * The first answer of a freshly started pipeline may take this long instead: its programs load their data
+   * first, and from a cold disk on a busy machine that alone has been seen to take over 10 s.
+   */
+  startTimeoutMs?: number;
+  /**
    * Zero-length answers are not answers: apertium's programs each emit a `\0` when their input ends, so a
    * pipe whose member died sends a burst of them. A live pipe echoes the request's `\n`, never nothing.
    */
@@ -38,6 +43,8 @@ export class NullFlushProcess {
   private chunks: Buffer[] = [];
   private pending: Pending | undefined;
   private stderrTail = '';
+  /** The running pipeline has answered once (it is past its start-up). */
+  private warmedUp = false;
   /** The end of the request queue; each request starts when the previous one has settled. */
   private tail: Promise<void> = Promise.resolve();
   private closed = false;
@@ -94,12 +101,13 @@ export class NullFlushProcess {
     if (this.closed) throw new InvalidStateError(`${this.opts.name}: closed`);
     if (signal?.aborted) throw abortError(signal);
     const child = this.child ?? this.spawnChild();
+    const timeoutMs = this.warmedUp ? this.opts.timeoutMs : Math.max(this.opts.timeoutMs, this.opts.startTimeoutMs ?? 0);
     return new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => {
-        const message = `${this.opts.name} did not answer within ${this.opts.timeoutMs} ms`;
+        const message = `${this.opts.name} did not answer within ${timeoutMs} ms${this.warmedUp ? '' : ' of starting'}`;
         this.failPending(new DubdError('ENGINE_FAILED', message, { retryable: true }));
         this.discard(child);
-      }, this.opts.timeoutMs);
+      }, timeoutMs);
       this.pending = {
         resolve: (text) => {
           clearTimeout(timer);
@@ -117,6 +125,7 @@ export class NullFlushProcess {
   private spawnChild(): ChildProcess {
     this.chunks = [];
     this.stderrTail = '';
+    this.warmedUp = false;
     const child = spawn('bash', ['-c', this.opts.script, 'bash', ...this.opts.args], {
       stdio: ['pipe', 'pipe', 'pipe'],
       detached: true,
@@ -150,6 +159,7 @@ export class NullFlushProcess {
       start = zero + 1;
       zero = data.indexOf(0, start);
       if (answer === '' && this.opts.dropEmptyAnswers) continue;
+      this.warmedUp = true;
       const pending = this.pending;
       this.pending = undefined;
       // An answer nobody waits for (a request that timed out) is dropped.

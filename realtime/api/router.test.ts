@@ -203,7 +203,7 @@ describe('ApiRouter (real uWebSockets.js on port 0, real PostgreSQL)', () => {
     const anon = await api.call('POST', '/api/t/small-upload', { raw: randomBytes(1024) });
     expect(anon.status).toBe(401);
     // The handler's temp files were removed when its stream failed (give its cleanup a moment to run).
-    await expect.poll(async () => (await readdir(uploads)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    await expect.poll(async () => (await readdir(uploads)).filter((f) => f.endsWith('.tmp')), { timeout: 10_000 }).toEqual([]);
     expect(await readdir(uploads)).toEqual(before);
     const ok = await api.call('POST', '/api/t/small-upload', { token: editorToken, raw: randomBytes(1024) });
     expect([ok.status, ok.body]).toEqual([201, { ok: true }]);

@@ -22,9 +22,9 @@ async function writeGeneration(genDir: string, first: number, count: number): Pr
 
 async function settle(s: HlsStitcher): Promise<void> {
   s.refresh();
-  await new Promise((r) => setTimeout(r, 50));
+  await s.idle();
   s.refresh();
-  await new Promise((r) => setTimeout(r, 50));
+  await s.idle();
 }
 
 describe('HlsStitcher', () => {

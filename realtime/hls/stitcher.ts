@@ -98,6 +98,11 @@ export class HlsStitcher {
       });
   }
 
+  /** Resolves once no re-read is running or due. */
+  async idle(): Promise<void> {
+    while (this.running) await this.busy;
+  }
+
   /** The session is over: one last read, then EXT-X-ENDLIST on every public playlist. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;

@@ -358,7 +358,7 @@ describe('dubd studio in chromium against the real server', () => {
     await shot('audit');
     visited.push({ name: 'audit', path: '/audit' });
     await page.getByLabel('Per page').selectOption('10');
-    await expect.poll(() => rows.count()).toBe(10);
+    await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(10);
     const newest = await rows.first().textContent();
     await page.getByRole('button', { name: 'Older' }).click();
     await page.getByTestId('audit-page').getByText('Page 2').waitFor();
