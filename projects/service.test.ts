@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Sample } from '../pipeline/media/sample.js';
 import type { Database } from '../store/db.js';
 import type { Actor } from '../store/repos/audit.js';
@@ -32,6 +32,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(importDir, { recursive: true, force: true });
 });
+
+// Each test runs real engines over a real recording: seconds here, several times that on a loaded CI machine.
+vi.setConfig({ testTimeout: 180_000 });
 
 describe.each(dbBackends())('Project mode on $name', (b) => {
   let db: Database;

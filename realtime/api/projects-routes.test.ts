@@ -175,7 +175,7 @@ describe.each(dbBackends())('project routes, handlers called directly ($name)', 
     expect(await call('DELETE', '/api/projects/:id', { params: { id: p.id } })).toEqual({ ok: true });
     await expect(get()).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect(existsSync(projects.service.paths(p.id).dir)).toBe(false);
-  });
+  }, 180_000);
 
   it('splitting and merging a line renumber the transcript and leave only the touched lines to redo', async () => {
     const p = await call<ProjectDto>('POST', '/api/projects', { body: { name: 'Split', sourceLanguage: 'en', targetLanguages: ['es'], source: { path: sample.path } } });

@@ -118,7 +118,7 @@ describe('dubd worker ×2 on the real PostgreSQL and Redis', () => {
       expect((await svc.outputs(p.id)).map((o) => o.file)).toContain('dubbed.m4a');
     }
     expect([...used].sort()).toEqual(workers.map((w) => w.name).sort());
-  });
+  }, 180_000);
 
   it('a worker SIGKILLed mid-job: the other retries the job, the project finishes, nothing is duplicated', async () => {
     const svc = projects.service;
@@ -156,7 +156,7 @@ describe('dubd worker ×2 on the real PostgreSQL and Redis', () => {
     expect(counts).toMatchObject({ sources: 1, audio: 1, segs: done.summary.segments, idx: done.summary.segments, trs: done.summary.segments, syns: done.summary.segments });
     expect(counts.segs).toBeGreaterThanOrEqual(2);
     expect(await listAudit(store.sql, { targetId: p.id, action: 'segments.upsert' })).toHaveLength(1);
-  });
+  }, 180_000);
 
   it("a worker that does not see the server's project folder is refused at start, saying what to do", async () => {
     const elsewhere = mkdtempSync(join(tmpdir(), 'dubd-worker-elsewhere-'));
