@@ -38,9 +38,12 @@ export class FeedSockets {
     setImmediate(() => {
       if (tracked.closed) return;
       ws.cork(() => {
-        tracked.unsubscribe = feed((text) => {
+        const unsubscribe = feed((text) => {
           if (!tracked.closed) ws.send(text, false);
         });
+        // A send inside feed() may have closed the socket already (past its backpressure limit).
+        if (tracked.closed) unsubscribe();
+        else tracked.unsubscribe = unsubscribe;
       });
     });
   }
