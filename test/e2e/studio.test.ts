@@ -366,7 +366,7 @@ describe('dubd studio in chromium against the real server', () => {
     await expect.poll(() => rows.first().textContent(), { timeout: 10_000 }).not.toBe(newest);
     await page.getByRole('button', { name: 'Newer' }).click();
     await page.getByTestId('audit-page').getByText('Page 1').waitFor();
-    expect(await rows.first().textContent()).toBe(newest);
+    await expect.poll(() => rows.first().textContent(), { timeout: 10_000 }).toBe(newest);
     await page.getByLabel('Action').fill('user.create');
     await page.getByRole('button', { name: 'Filter' }).click();
     // The admin made at the first start, and Bea.
