@@ -53,7 +53,6 @@ const METHOD_OF = { GET: 'get', POST: 'post', PATCH: 'patch', PUT: 'put', DELETE
 /** An event socket may queue this much for a slow client; past it the socket is closed (the client reconnects and re-reads). */
 const MAX_SOCKET_BACKPRESSURE = 1 << 20;
 
-
 export class ApiRouter {
   private readonly opts: ApiRouterOptions;
   private readonly modules: ApiModule[] = [];

@@ -362,7 +362,6 @@ describe('dubd studio in chromium against the real server', () => {
     const newest = await rows.first().textContent();
     await page.getByRole('button', { name: 'Older' }).click();
     await page.getByTestId('audit-page').getByText('Page 2').waitFor();
-    // The page label moves first; the previous page's rows stay until the next page has loaded.
     await expect.poll(() => rows.first().textContent(), { timeout: 10_000 }).not.toBe(newest);
     await page.getByRole('button', { name: 'Newer' }).click();
     await page.getByTestId('audit-page').getByText('Page 1').waitFor();
